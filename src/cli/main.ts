@@ -1,0 +1,48 @@
+/** `wgnas <command>`: devices, train, bench, search, lut, predictor. */
+import { WgnasError } from '../gpu/errors.js';
+import { UsageError } from './args.js';
+import { devicesCommand } from './devices.js';
+
+type Command = (argv: readonly string[]) => Promise<void>;
+
+const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> = {
+  devices: { help: 'list WebGPU adapters (vendor, architecture, kind, features, limits)', load: async () => devicesCommand },
+};
+
+export function usage(): string {
+  return ['usage: wgnas <command> [flags]', '', 'commands:', ...Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(10)} ${v.help}`)].join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(usage());
+    return cmd ? 0 : 1;
+  }
+  const entry = COMMANDS[cmd];
+  if (!entry) {
+    console.error(`unknown command "${cmd}"\n${usage()}`);
+    return 2;
+  }
+  return run(() => entry.load().then((c) => c(rest)));
+}
+
+/** Runs a command; wgnas errors print their message (no stack) and exit non-zero. */
+export async function run(fn: () => Promise<void>): Promise<number> {
+  try {
+    await fn();
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(e.message);
+      return 2;
+    }
+    if (e instanceof WgnasError) {
+      console.error(`error: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+export const COMMAND_TABLE = COMMANDS;

@@ -1,0 +1,2 @@
+/** The op library: one module per shader family. Each op checks shapes, dispatches and records its backward. */
+export {};

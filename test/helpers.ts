@@ -1,0 +1,82 @@
+/**
+ * Test helpers: a poisoned test device, a seeded RNG, float64 comparison, and a finite-difference
+ * gradient checker. CPU references live with the tests, in float64; they never run in the library.
+ */
+import { expect } from 'vitest';
+import { openDevice, type Device } from '../src/index.js';
+import type { Tensor } from '../src/tensor/tensor.js';
+
+let shared: Promise<Device> | undefined;
+/** One device per test file, with NaN-poisoned op outputs so unwritten elements fail comparisons. */
+export function testDevice(): Promise<Device> {
+  shared ??= openDevice({ adapter: process.env.WGNAS_TEST_ADAPTER ?? 'auto', poison: true });
+  return shared;
+}
+
+/** mulberry32: a small seeded PRNG, so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n uniform values in [lo, hi), as float32. */
+export function randArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
+  return out;
+}
+
+/** Asserts |got - want| <= atol + rtol·|want| element-wise; reports the worst element. NaN fails. */
+export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, atol = 1e-5, rtol = 1e-4, what = ''): void {
+  expect(got.length, `${what} length`).toBe(want.length);
+  let worst = -1;
+  let worstErr = 0;
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(got[i] - want[i]);
+    const bad = !(err <= atol + rtol * Math.abs(want[i])); // NaN-safe: NaN compares false
+    if (bad && (worst < 0 || !(err <= worstErr))) {
+      worst = i;
+      worstErr = err;
+    }
+  }
+  if (worst >= 0) {
+    expect.fail(`${what} element ${worst}: got ${got[worst]}, want ${want[worst]} (|err| ${worstErr}, atol ${atol}, rtol ${rtol})`);
+  }
+}
+
+/**
+ * Central finite differences of a scalar function of one input, evaluated on the GPU in float32.
+ * Checks `analytic` (the gradient from backward) on `count` random coordinates.
+ */
+export async function checkFiniteDiff(
+  dev: Device,
+  input: Float32Array,
+  shape: readonly number[],
+  loss: (x: Tensor) => Tensor,
+  analytic: ArrayLike<number>,
+  { eps = 1e-2, atol = 2e-2, rtol = 5e-2, count = 12, seed = 7 } = {},
+): Promise<void> {
+  const r = rng(seed);
+  const idx = new Set<number>();
+  while (idx.size < Math.min(count, input.length)) idx.add(Math.floor(r() * input.length));
+  for (const i of idx) {
+    const f = async (delta: number): Promise<number> => {
+      const x = input.slice();
+      x[i] += delta;
+      return dev.tidy(async () => {
+        const v = dev.noGrad(() => loss(dev.tensor(x, shape)));
+        return (await v.read())[0];
+      });
+    };
+    const fd = ((await f(eps)) - (await f(-eps))) / (2 * eps);
+    const err = Math.abs(fd - analytic[i]);
+    expect(err, `d/dx[${i}]: finite difference ${fd}, backward ${analytic[i]}`).toBeLessThanOrEqual(atol + rtol * Math.abs(fd));
+  }
+}
