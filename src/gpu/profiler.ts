@@ -2,10 +2,11 @@
  * GPU-time profiler. One class owns the query set and its buffers.
  *
  * Timed mode puts every dispatch in its own compute pass with beginning/end timestamp writes, so a
- * record is the GPU time of exactly one dispatch. Deltas that are negative or zero-length from a
- * broken clock are dropped and counted. Where the adapter lacks 'timestamp-query', the device submits
+ * record is the GPU time of exactly one dispatch. Negative deltas (clock resets) and unwritten
+ * timestamps are dropped and counted in `dropped`. Where the adapter lacks 'timestamp-query', the device submits
  * each dispatch on its own and the time between consecutive completions is used instead: such records
- * carry source 'wall' and include submit/launch overhead.
+ * carry source 'wall' and include submit/launch overhead. Zero deltas (kernels shorter than a clock
+ * tick) are kept as 0.
  */
 
 export type TimeSource = 'timestamp' | 'wall';
@@ -125,8 +126,9 @@ export class Profiler {
         rb.unmap();
         this.readbacks.push(rb);
         for (let i = 0; i < n; i++) {
+          // a zero delta is a real (sub-tick) measurement; a negative one or an unwritten begin is not
           const ns = Number(t[2 * i + 1] - t[2 * i]);
-          if (!(ns > 0) || t[2 * i] === 0n) {
+          if (ns < 0 || t[2 * i] === 0n) {
             this.dropped++;
             continue;
           }

@@ -1,2 +1,2 @@
 /** The op library: one module per shader family. Each op checks shapes, dispatches and records its backward. */
-export {};
+export { relu, relu6, add, sub, lincomb, scale, mul, sum, mean } from './elementwise.js';

@@ -67,7 +67,6 @@ export async function backward(root: Tensor, dout?: Tensor): Promise<void> {
 
   const grads = new Map<Tensor, Tensor>();
   grads.set(root, dout ?? dev.full(root.shape, 1));
-  const stored = new Set<Tensor>(grads.values());
 
   for (let k = order.length - 1; k >= 0; k--) {
     const t = order[k];
@@ -77,43 +76,31 @@ export async function backward(root: Tensor, dout?: Tensor): Promise<void> {
     if (g) {
       const gins = node.backward(g);
       if (gins.length !== node.inputs.length) throw new WgnasError(`backward of ${node.op} returned ${gins.length} gradients for ${node.inputs.length} inputs`);
-      let gUsed = false;
+      // ownership: a returned tensor is either adopted (becomes a stored gradient) or freed below;
+      // one tensor returned for several inputs (add passes dout to both) is adopted once, copied after
+      const adopted = new Set<Tensor>();
+      const returned = new Set<Tensor>([g]);
       for (let i = 0; i < gins.length; i++) {
         const inp = node.inputs[i];
         let gi = gins[i];
-        if (!inp || !gi) {
-          if (gi && gi !== g && !stored.has(gi)) gi.dispose();
+        if (!gi) continue;
+        returned.add(gi);
+        if (!inp || !(inp.requiresGrad || inGraph.has(inp))) continue;
+        const target = inGraph.has(inp) ? grads.get(inp) : inp.grad;
+        if (target) {
+          dev.accumulate(target, gi);
           continue;
         }
-        if (!(inp.requiresGrad || inp.node)) {
-          if (gi !== g && !stored.has(gi)) gi.dispose();
-          continue;
-        }
-        // a gradient tensor handed out twice (e.g. add passes dout to both inputs) is copied
-        if (gi === g ? gUsed : stored.has(gi)) gi = dev.clone(gi);
-        if (gi === g) gUsed = true;
-        stored.add(gi);
-        if (inp.node) {
-          const prev = grads.get(inp);
-          if (prev) {
-            dev.accumulate(prev, gi);
-            stored.delete(gi);
-            gi.dispose();
-          } else grads.set(inp, gi);
-        } else if (inp.grad) {
-          dev.accumulate(inp.grad, gi);
-          stored.delete(gi);
-          gi.dispose();
-        } else {
+        if (adopted.has(gi)) gi = dev.clone(gi);
+        adopted.add(gi);
+        if (inGraph.has(inp)) grads.set(inp, gi);
+        else {
           gi.persistent = true;
           dev.disown(gi);
           inp.grad = gi;
         }
       }
-      if (!gUsed) {
-        stored.delete(g);
-        g.dispose();
-      }
+      for (const r of returned) if (!adopted.has(r)) r.dispose();
     }
     for (const s of node.saved) {
       const n = readers.get(s)! - 1;
