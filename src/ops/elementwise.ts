@@ -6,6 +6,7 @@ import { grid } from '../gpu/gpu-device.js';
 import { ShapeError, shapeStr } from '../gpu/errors.js';
 import { record } from '../tensor/autograd.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { register, seededValues } from './registry.js';
 
 const SHADER = 'elementwise.wgsl';
 const WG = 256;
@@ -94,3 +95,24 @@ export function sum(x: Tensor): Tensor {
 export function mean(x: Tensor): Tensor {
   return reduce('mean', x, 1 / x.size);
 }
+
+register({
+  name: 'relu',
+  shader: SHADER,
+  passes: ['forward', 'backward_input'],
+  describe: (p) => `n=${p.n}`,
+  setup: (dev, p, seed) => {
+    const x = dev.tensor(seededValues(p.n, seed), [p.n]);
+    const dout = dev.tensor(seededValues(p.n, seed + 1), [p.n]);
+    return {
+      inputs: { x, dout },
+      run: {
+        forward: () => run('clamp_forward', dev.empty(x.shape), { inp: x }, 0, 3.4e38),
+        backward_input: () => run('clamp_backward', dev.empty(x.shape), { inp: x, dout }, 0, 3.4e38),
+      },
+    };
+  },
+  flops: (p) => p.n,
+  bytes: (p, pass) => (pass === 'forward' ? 8 : 12) * p.n,
+  sweep: [{ n: 1 << 16 }, { n: 1 << 20 }],
+});
