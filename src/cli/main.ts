@@ -7,6 +7,7 @@ type Command = (argv: readonly string[]) => Promise<void>;
 
 const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> = {
   devices: { help: 'list WebGPU adapters (vendor, architecture, kind, features, limits)', load: async () => devicesCommand },
+  bench: { help: 'kernel latency benchmark (same flags as node kernels-bench/run.js)', load: async () => (await import('../../kernels-bench/bench.js')).benchMain },
 };
 
 export function usage(): string {

@@ -54,16 +54,4 @@ export function getOp(name: string): OpRecord {
   return r;
 }
 
-/** Uniform random values in [lo, hi) from a seeded generator (bench/LUT inputs; not a reference). */
-export function seededValues(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
-  return out;
-}
+export { seededValues } from '../tensor/host-random.js';

@@ -1,0 +1,11 @@
+/**
+ * float64 references by registered op name, for kernels-bench's check-before-timing: given the op
+ * instance's inputs (read back) and parameters, the expected outputs of one pass.
+ */
+import type { OpParams } from '../../src/ops/registry.js';
+
+export type Reference = (inputs: Record<string, Float32Array>, p: OpParams, pass: string) => Float64Array[];
+
+export const REFERENCES: Record<string, Reference> = {
+  relu: ({ x, dout }, _p, pass) => [pass === 'forward' ? Float64Array.from(x, (v) => Math.max(v, 0)) : Float64Array.from(x, (v, i) => (v > 0 ? dout[i] : 0))],
+};
