@@ -106,7 +106,9 @@ export function reflectShader(file: string, code: string = shaderSource(file)): 
       bindings,
       uniform,
       workgroupSize: (fn.workgroupSize ?? [1, 1, 1]) as number[],
-      overrides: fn.overrides.map((o: { name: string }) => o.name),
+      // module-level: an entry may use an override only through a helper function, which the
+      // per-entry reflection does not list
+      overrides: refl.overrides.map((o: { name: string }) => o.name),
     });
   }
   reflectCache.set(cacheKey, out);

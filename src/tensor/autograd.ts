@@ -88,7 +88,10 @@ export async function backward(root: Tensor, dout?: Tensor): Promise<void> {
         if (!inp || !(inp.requiresGrad || inGraph.has(inp))) continue;
         const target = inGraph.has(inp) ? grads.get(inp) : inp.grad;
         if (target) {
-          dev.accumulate(target, gi);
+          // an op whose input appears twice (add(x, x)) may hand back the very tensor it accumulates into
+          const src = target === gi ? dev.clone(gi) : gi;
+          dev.accumulate(target, src);
+          if (src !== gi) src.dispose();
           continue;
         }
         if (adopted.has(gi)) gi = dev.clone(gi);

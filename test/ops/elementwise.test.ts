@@ -79,3 +79,16 @@ describe('elementwise', () => {
     x.dispose();
   });
 });
+
+describe('autograd edge cases', () => {
+  it('an op whose input appears twice (add(x, x), mul(x, x)) gets the summed gradient', async () => {
+    const dev = await testDevice();
+    const xs = randArray(9, 21);
+    const x = dev.tensor(xs, [9], { requiresGrad: true });
+    const l = ops.sum(ops.add(ops.add(x, x), ops.mul(x, x)));
+    await l.backward();
+    expectClose(await x.grad!.read(), Array.from(xs, (v) => 2 + 2 * v), 1e-6, 1e-6, 'd/dx (2x + x²)');
+    l.dispose();
+    x.dispose();
+  });
+});
