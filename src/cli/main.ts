@@ -7,6 +7,8 @@ type Command = (argv: readonly string[]) => Promise<void>;
 
 const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> = {
   devices: { help: 'list WebGPU adapters (vendor, architecture, kind, features, limits)', load: async () => devicesCommand },
+  search: { help: 'architecture search → derive → retrain → evaluate (same as node search.js)', load: async () => (await import('./search.js')).searchCommand },
+  train: { help: 'train a small CNN on the GPU (default: Fashion-MNIST) and report test accuracy', load: async () => (await import('./train.js')).trainCommand },
   bench: { help: 'kernel latency benchmark (same flags as node kernels-bench/run.js)', load: async () => (await import('../../kernels-bench/bench.js')).benchMain },
 };
 

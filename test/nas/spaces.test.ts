@@ -6,7 +6,7 @@ import {
 } from '../../src/nas/spaces/common.js';
 import {
   NB201_EDGES, NB201_PRIMITIVES, NB201_SPACE, allNb201Archs, deriveNb201, formatNb201, nb201Arch, nb201Code,
-  nb201ExpectedNetworkCost, nb201FromCode, nb201IsomorphKey, nb201NetConfig, nb201NetworkCost, parseNb201,
+  nb201ExpectedNetworkCost, nb201FromCode, nb201IsomorphKey, nb201NetConfig, nb201NetworkCost, nb201Backbone, parseNb201,
 } from '../../src/nas/spaces/nb201.js';
 import {
   DARTS_EDGES, DARTS_PRIMITIVES, DARTS_SPACE, DARTS_V1, DARTS_V2, type Genotype,
@@ -157,7 +157,8 @@ describe('NAS-Bench-201 space', () => {
     const u = nb201ExpectedNetworkCost(Array.from({ length: 6 }, () => Array(5).fill(0.2)), cfg);
     expect(u.flops / mf - 1).toBeLessThan(1e-12);
     expect(Math.abs(u.params / mp - 1)).toBeLessThan(1e-12);
-    expect(() => nb201NetworkCost(none, nb201NetConfig('cifar10', { H: 30, W: 30 }))).toThrow(/stage 2 input 15×15 must be even/);
+    // odd stage inputs reduce like the conv path (3×3/s2/p1 pool shortcut): 30 → 15 → 8
+    expect(nb201Backbone(nb201NetConfig('cifar10', { H: 30, W: 30 })).stages.map((s) => s.H)).toEqual([30, 15, 8]);
   });
 });
 

@@ -208,7 +208,8 @@ export function nb201NetConfig(dataset: Nb201Dataset = 'cifar10', over: Partial<
 /**
  * The cell-independent part of the network and the input shape of the cells of each of the 3 stages:
  * stem Conv3×3(in→C)+BN; stages of C, 2C, 4C channels separated by a ResNet block
- * (ReLU-Conv3×3 s2-BN, ReLU-Conv3×3-BN, shortcut AvgPool2d(2)+Conv1×1); then BN-ReLU-GAP-Linear.
+ * (ReLU-Conv3×3 s2-BN, ReLU-Conv3×3-BN, shortcut AvgPool2d(2)+Conv1×1 — AvgPool 3×3/s2/p1 on odd inputs);
+ * then BN-ReLU-GAP-Linear.
  */
 export function nb201Backbone(cfg: Nb201NetConfig): { fixed: Cost; stages: OpShape[] } {
   for (const k of ['C', 'N', 'H', 'W', 'inChannels', 'classes'] as const) {
@@ -224,9 +225,7 @@ export function nb201Backbone(cfg: Nb201NetConfig): { fixed: Cost; stages: OpSha
       const co = 2 * c;
       const ho = convOut(h, 3, 2, 1);
       const wo = convOut(w, 3, 2, 1);
-      if (ho !== convOut(h, 2, 2, 0) || wo !== convOut(w, 2, 2, 0)) {
-        throw new SearchSpaceError(`NB201 network: stage ${stage} input ${h}×${w} must be even (the reduction block's two paths disagree otherwise); config ${JSON.stringify(cfg)}`);
-      }
+      // odd inputs: the shortcut pools 3×3/s2/p1 (same output size as the conv path; NB201 inputs are even)
       parts.push(convCost(c, co, 3, ho, wo), convCost(co, co, 3, ho, wo), { flops: 0, params: 2 * bnParams(co) });
       parts.push(convCost(c, co, 1, ho, wo)); // shortcut: AvgPool2d(2) then Conv1×1
       [c, h, w] = [co, ho, wo];

@@ -1,0 +1,136 @@
+/**
+ * `node search.js` / `wgnas search`: architecture search on the GPU, end to end — search, derive,
+ * retrain from scratch, evaluate, write DIR/result.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { DATASET_NAMES, DATASETS, loadDataset } from '../data/dataset.js';
+import { GpuDataset } from '../data/gpu-dataset.js';
+import { evaluate, trainClassifier } from '../nn/train.js';
+import { nb201Child } from '../nas/nb201-net.js';
+import { Nb201Table } from '../nas/nb201-table.js';
+import { SAMPLERS } from '../nas/samplers.js';
+import { Nb201Search, splitImageSet } from '../nas/search.js';
+import { opCost } from '../nas/spaces/common.js';
+import { nb201Backbone, nb201NetworkCost, NB201_PRIMITIVES, NB201_SPACE, parseNb201, type Nb201NetConfig } from '../nas/spaces/nb201.js';
+import { openDevice } from '../tensor/device.js';
+import { flag, parseArgs, UsageError } from './args.js';
+import { progress } from './progress.js';
+
+const USAGE = `usage: node search.js [--adapter auto|discrete|integrated|cpu|NAME] [--space nb201|darts|mbconv]
+  [--sampler ordered|gumbel|binary|mixture] [--optim one-level|bi-level] [--dataset fashion-mnist|mnist|cifar10]
+  [--data-dir DIR] [--epochs N] [--retrain-epochs N] [--train-subset N] [--channels C] [--cells-per-stage N]
+  [--stem-stride 1|2] [--batch-size B] [--lr X] [--arch-lr X] [--identity-weight MU] [--complexity-weight LAMBDA]
+  [--seed S] [--out DIR] [--resume]`;
+
+export const SearchFlags = z.object({
+  adapter: flag.adapter(),
+  space: z.enum(['nb201', 'darts', 'mbconv']).default('nb201'),
+  sampler: z.enum(SAMPLERS).default('ordered'),
+  optim: z.enum(['one-level', 'bi-level']).default('one-level'),
+  dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
+  dataDir: z.string().optional(),
+  epochs: flag.int(1).default(4),
+  retrainEpochs: flag.int(0).default(4),
+  trainSubset: flag.int(2).default(12_000),
+  channels: flag.int(2).default(8),
+  cellsPerStage: flag.int(1).default(1),
+  stemStride: z.coerce.number().int().min(1).max(2).default(2),
+  batchSize: flag.int(2).default(64),
+  lr: flag.num().positive().default(0.05),
+  archLr: flag.num().positive().default(3e-3),
+  identityWeight: flag.num().min(0).default(0.5),
+  complexityWeight: flag.num().min(0).default(0),
+  seed: flag.int(0).default(1),
+  out: z.string().default('runs/search'),
+  resume: flag.bool().default(false),
+}).strict();
+
+export type SearchFlagValues = z.infer<typeof SearchFlags>;
+
+export async function searchCommand(argv: readonly string[]): Promise<void> {
+  const o = parseArgs(argv, SearchFlags, USAGE);
+  if (o.space !== 'nb201') {
+    throw new UsageError(`--space ${o.space}: the ${o.space} search space is defined (genotypes, derivation, costs) but its supernet is not wired into the search yet; use --space nb201`);
+  }
+  const log = progress();
+  const dev = await openDevice({ adapter: o.adapter });
+  log.line(`adapter: ${dev.adapter.name} [${dev.adapter.kind}]  space nb201  sampler ${o.sampler}  ${o.optim}  dataset ${o.dataset}`);
+  mkdirSync(o.out, { recursive: true });
+  const info = DATASETS[o.dataset];
+  const trainSet = loadDataset(o.dataset, { split: 'train', dir: o.dataDir, limit: o.trainSubset });
+  const [wPart, aPart] = o.optim === 'bi-level' ? splitImageSet(trainSet) : [trainSet, undefined];
+  const train = new GpuDataset(dev, { ...wPart, name: o.dataset }, { seed: o.seed });
+  const val = aPart ? new GpuDataset(dev, { ...aPart, name: o.dataset }, { seed: o.seed + 1 }) : undefined;
+  const netCfg = { C: o.channels, N: o.cellsPerStage, inChannels: info.c, classes: info.classes.length, stemStride: o.stemStride, seed: o.seed };
+
+  // analytic costs at the resolution the cells see (after the stem's stride)
+  const costCfg: Nb201NetConfig = { C: o.channels, N: o.cellsPerStage, inChannels: info.c, H: Math.ceil(info.h / o.stemStride), W: Math.ceil(info.w / o.stemStride), classes: info.classes.length };
+  const search = new Nb201Search(dev, {
+    sampler: o.sampler, optim: o.optim, epochs: o.epochs, batchSize: o.batchSize, channels: o.channels, cellsPerStage: o.cellsPerStage,
+    stemStride: o.stemStride, seed: o.seed, lr: o.lr, archLr: o.archLr, identityWeight: o.identityWeight, costWeight: o.complexityWeight,
+    costs: o.complexityWeight > 0 ? edgeCosts(costCfg) : undefined, costNorm: 1e6,
+    out: join(o.out, 'checkpoint'), resume: o.resume, log: (l, f) => log.update(l, f),
+  }, { inChannels: info.c, classes: info.classes.length });
+  const found = await search.run(train, val);
+  search.dispose();
+  train.dispose();
+  val?.dispose();
+  log.line(`derived cell: ${found.archStr}`);
+
+  // retrain the derived network from scratch on the full training split, then test
+  const full = GpuDataset.load(dev, o.dataset, { split: 'train', dir: o.dataDir, seed: o.seed, augment: o.dataset === 'cifar10' ? { pad: 4, flip: true } : undefined });
+  const test = GpuDataset.load(dev, o.dataset, { split: 'test', dir: o.dataDir });
+  const child = nb201Child(dev, netCfg, found.arch);
+  const rt = o.retrainEpochs > 0
+    ? await trainClassifier(child, full, { epochs: o.retrainEpochs, batchSize: o.batchSize, optimizer: 'sgd', lr: o.lr, augment: o.dataset === 'cifar10', log: (l, f) => log.update(`retrain ${l}`, f) })
+    : { seconds: 0, peakLiveBytes: 0, imagesPerSecond: 0, epochs: [] };
+  const ev = await evaluate(child, test, 256);
+  const cost = nb201NetworkCost(parseNb201(found.archStr), costCfg);
+  let benchmark: Record<string, number> | undefined;
+  try {
+    const table = Nb201Table.load();
+    benchmark = { cifar10: table.accuracy(found.archStr, 'cifar10'), cifar100: table.accuracy(found.archStr, 'cifar100'), 'ImageNet16-120': table.accuracy(found.archStr, 'ImageNet16-120') };
+  } catch (e) {
+    log.line(`(NAS-Bench-201 table not found, benchmark accuracy not looked up: ${(e as Error).message.split('\n')[0]})`);
+  }
+  const result = {
+    space: o.space,
+    sampler: o.sampler,
+    optim: o.optim,
+    dataset: o.dataset,
+    seed: o.seed,
+    genotype: found.arch,
+    arch_str: found.archStr,
+    search_seconds: found.seconds,
+    retrain_seconds: rt.seconds,
+    test_accuracy: ev.accuracy,
+    params: child.numParameters(),
+    flops: 2 * cost.flops,
+    peak_gpu_bytes: found.peakLiveBytes,
+    retrain_peak_gpu_bytes: rt.peakLiveBytes,
+    adapter: { name: dev.adapter.name, kind: dev.adapter.kind, vendor: dev.adapter.vendor, architecture: dev.adapter.architecture, description: dev.adapter.description },
+    nb201_benchmark_accuracy: benchmark,
+    config: o,
+    alpha_history: found.alphaHistory,
+  };
+  writeFileSync(join(o.out, 'result.json'), JSON.stringify(result, null, 2));
+  log.line(`test accuracy ${(100 * ev.accuracy).toFixed(2)}%  cell ${found.archStr}${benchmark ? `  (NB201 CIFAR-10 ${benchmark.cifar10.toFixed(2)}%)` : ''}  → ${join(o.out, 'result.json')}`);
+  child.dispose();
+  full.dispose();
+  test.dispose();
+  dev.destroy();
+}
+
+/** Multiply-adds of each (edge, op) summed over every cell that shares α (N cells in each of 3 stages). */
+function edgeCosts(cfg: Nb201NetConfig): Float32Array {
+  const K = NB201_PRIMITIVES.length;
+  const out = new Float32Array(6 * K);
+  const { stages } = nb201Backbone(cfg);
+  NB201_PRIMITIVES.forEach((op, k) => {
+    const perCell = stages.reduce((a, shape) => a + opCost(NB201_SPACE, op, shape).flops, 0) * cfg.N;
+    for (let e = 0; e < 6; e++) out[e * K + k] = perCell;
+  });
+  return out;
+}

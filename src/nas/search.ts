@@ -1,0 +1,246 @@
+/**
+ * Supernet search on the NAS-Bench-201 space: a sampler picks what each edge runs, the loss is
+ * task + μ·identity-mapping penalty + λ·expected complexity (+ κ·hardware cost, see objectives.ts),
+ * and w and α are optimised one-level (same batch, SurgeNAS) or bi-level (DARTS first order: w on a
+ * train batch, α on a held-out batch). Every epoch ends with an atomic checkpoint; a killed run
+ * resumes from the last one.
+ */
+import { GpuDataset } from '../data/gpu-dataset.js';
+import type { ImageSet } from '../data/dataset.js';
+import { crossEntropy } from '../ops/loss.js';
+import { Adam, SGD } from '../ops/optim.js';
+import { normal } from '../ops/rng.js';
+import { softmax } from '../ops/softmax.js';
+import type { Device } from '../tensor/device.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { cosineLr, EpochMeter } from '../nn/train.js';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type TensorState } from './checkpoint.js';
+import { nb201Supernet, type Nb201Network } from './nb201-net.js';
+import { combine, costTable, expectedCost, identityPenalty, targetPenalty } from './objectives.js';
+import { makeSampler, type EdgePlan, type Sampler, type SamplerName } from './samplers.js';
+import { deriveNb201, formatNb201, NB201_PRIMITIVES, type Nb201Primitive } from './spaces/nb201.js';
+
+export interface SearchOptions {
+  sampler: SamplerName;
+  optim: 'one-level' | 'bi-level';
+  epochs: number;
+  batchSize: number;
+  channels: number;
+  cellsPerStage: number;
+  stemStride: number;
+  seed: number;
+  lr: number;
+  archLr: number;
+  /** μ: identity-mapping regulariser weight */
+  identityWeight: number;
+  /** λ: weight of the expected-cost term; cost per (edge, op) in `costs` */
+  costWeight: number;
+  costs?: Float32Array;
+  costNorm?: number;
+  /** penalise (E[cost]/target − 1)² instead of E[cost] */
+  costTarget?: number;
+  out: string;
+  resume: boolean;
+  log?: (line: string, final: boolean) => void;
+}
+
+export interface SearchResult {
+  arch: Nb201Primitive[];
+  archStr: string;
+  alphaHistory: number[][][];
+  seconds: number;
+  peakLiveBytes: number;
+  finalTrainAccuracy: number;
+  epochsRun: number;
+}
+
+interface SearchMeta {
+  epoch: number;
+  step: number;
+  seconds: number;
+  alphaHistory: number[][][];
+  wOptStep: number;
+  aOptStep: number;
+  sampler: unknown;
+  options: Omit<SearchOptions, 'log' | 'costs' | 'resume' | 'out'>;
+}
+
+const E = 6;
+const K = NB201_PRIMITIVES.length;
+const NONE = NB201_PRIMITIVES.indexOf('none');
+const SKIP = NB201_PRIMITIVES.indexOf('skip_connect');
+
+export function toRows(flat: Float32Array, rows: number, cols: number): number[][] {
+  return Array.from({ length: rows }, (_, r) => Array.from(flat.subarray(r * cols, (r + 1) * cols)));
+}
+
+/** Splits an in-memory image set into two halves (bi-level: w on the first, α on the second). */
+export function splitImageSet(d: ImageSet): [ImageSet, ImageSet] {
+  const half = Math.floor(d.n / 2);
+  const px = d.c * d.h * d.w;
+  const a = { ...d, n: half, images: d.images.subarray(0, half * px), labels: d.labels.subarray(0, half) };
+  const b = { ...d, n: d.n - half, images: d.images.subarray(half * px), labels: d.labels.subarray(half) };
+  return [a, b];
+}
+
+export class Nb201Search {
+  readonly net: Nb201Network;
+  readonly alpha: Tensor;
+  readonly wOpt: SGD;
+  readonly aOpt: Adam;
+  readonly sampler: Sampler;
+  private table?: Tensor;
+
+  constructor(readonly dev: Device, readonly opts: SearchOptions, readonly data: { inChannels: number; classes: number }) {
+    this.net = nb201Supernet(dev, { C: opts.channels, N: opts.cellsPerStage, inChannels: data.inChannels, classes: data.classes, stemStride: opts.stemStride, seed: opts.seed });
+    // α ~ 1e-3·N(0, 1) from the GPU RNG, as DARTS initialises it
+    const a = normal(dev, [E, K], opts.seed, 0, 0, 1e-3);
+    a.persistent = true;
+    a.requiresGrad = true;
+    a.label = 'alpha';
+    dev.disown(a);
+    this.alpha = a;
+    this.wOpt = new SGD(this.net.parameters(), { lr: opts.lr, momentum: 0.9, weightDecay: 3e-4 });
+    this.aOpt = new Adam([this.alpha], { lr: opts.archLr, beta1: 0.5, beta2: 0.999, weightDecay: 1e-3 });
+    this.sampler = makeSampler(opts.sampler, { seed: opts.seed, hardGumbel: true, tau: (s) => Math.max(0.1, 10 * Math.pow(0.9995, s)) });
+    if (opts.costs && opts.costWeight !== 0) this.table = costTable(dev, opts.costs, E, K, opts.costNorm ?? 1);
+  }
+
+  /** Forward of one batch under the sampler's plans; returns [logits, loss terms] inside the caller's scope. */
+  async stepLoss(x: Tensor, y: Tensor, step: number, withArchTerms: boolean): Promise<{ logits: Tensor; loss: Tensor }> {
+    const base = { alpha: this.alpha, step, E, K, noneIndex: NONE };
+    const P = softmax(this.alpha);
+    const probs = this.sampler.name === 'gumbel' ? this.sampler.stepProbs(base) : P;
+    const probsHost = this.sampler.needsProbs ? await probs.read() : undefined;
+    const ctx = { ...base, probs, probsHost };
+    const plans: EdgePlan[] = Array.from({ length: E }, (_, e) => this.sampler.plan(ctx, e));
+    const logits = this.net.forwardPlanned(x, plans);
+    const task = crossEntropy(logits, y);
+    if (!withArchTerms) return { logits, loss: task };
+    const cost = this.table ? expectedCost(P, this.table) : undefined;
+    const loss = combine(task, [
+      [this.opts.identityWeight, this.opts.identityWeight ? identityPenalty(P, SKIP, E, K) : undefined],
+      [this.opts.costWeight, cost && (this.opts.costTarget ? targetPenalty(cost, this.opts.costTarget) : cost)],
+    ]);
+    return { logits, loss };
+  }
+
+  private setWeightsTrainable(on: boolean): void {
+    for (const p of this.net.parameters()) p.requiresGrad = on;
+  }
+
+  async derive(): Promise<{ arch: Nb201Primitive[]; archStr: string; probs: number[][] }> {
+    const probs = toRows(await this.dev.tidy(() => softmax(this.alpha)).read(), E, K);
+    const arch = [...deriveNb201(probs)] as Nb201Primitive[];
+    return { arch, archStr: formatNb201(arch as never), probs };
+  }
+
+  private async checkpoint(meta: SearchMeta): Promise<void> {
+    const tensors: TensorState = {};
+    for (const [k, v] of Object.entries(await this.net.stateDict())) tensors[`net.${k}`] = v;
+    tensors.alpha = { shape: [E, K], data: await this.alpha.read() };
+    const w = await this.wOpt.state();
+    const a = await this.aOpt.state();
+    for (const [k, list] of Object.entries(w.slots)) list.forEach((d, i) => (tensors[`wopt.${k}.${i}`] = { shape: [d.length], data: d }));
+    for (const [k, list] of Object.entries(a.slots)) list.forEach((d, i) => (tensors[`aopt.${k}.${i}`] = { shape: [d.length], data: d }));
+    saveCheckpoint(this.opts.out, { ...meta, wOptStep: w.step, aOptStep: a.step }, tensors);
+  }
+
+  private restore(): SearchMeta | undefined {
+    if (!this.opts.resume || !hasCheckpoint(this.opts.out)) return undefined;
+    const c = loadCheckpoint<SearchMeta>(this.opts.out)!;
+    const net: Record<string, { shape: readonly number[]; data: Float32Array }> = {};
+    for (const [k, v] of Object.entries(c.tensors)) if (k.startsWith('net.')) net[k.slice(4)] = v;
+    this.net.loadStateDict(net);
+    this.dev.write(this.alpha.buffer, c.tensors.alpha.data);
+    const slots = (prefix: string): Record<string, Float32Array[]> => {
+      const out: Record<string, Float32Array[]> = {};
+      for (const [k, v] of Object.entries(c.tensors)) {
+        if (!k.startsWith(prefix)) continue;
+        const [, name, i] = k.split('.');
+        (out[name] ??= [])[Number(i)] = v.data;
+      }
+      return out;
+    };
+    this.wOpt.loadState({ step: c.meta.wOptStep, slots: slots('wopt.') });
+    this.aOpt.loadState({ step: c.meta.aOptStep, slots: slots('aopt.') });
+    this.sampler.loadState(c.meta.sampler);
+    return c.meta;
+  }
+
+  async run(train: GpuDataset, val?: GpuDataset): Promise<SearchResult> {
+    const { dev, opts } = this;
+    const bilevel = opts.optim === 'bi-level';
+    if (bilevel && !val) throw new Error('bi-level search needs a held-out split for α');
+    const steps = train.batchCount(opts.batchSize, true);
+    const total = steps * opts.epochs;
+    const resumed = this.restore();
+    const alphaHistory = resumed?.alphaHistory ?? [];
+    let step = resumed?.step ?? 0;
+    const startEpoch = resumed ? resumed.epoch + 1 : 0;
+    const priorSeconds = resumed?.seconds ?? 0;
+    if (resumed) opts.log?.(`resumed from ${opts.out} after epoch ${resumed.epoch + 1}`, true);
+    const meter = new EpochMeter(dev);
+    await dev.sync();
+    dev.alloc.resetPeak();
+    const t0 = performance.now();
+    let lastAcc = 0;
+    this.net.train();
+    for (let epoch = startEpoch; epoch < opts.epochs; epoch++) {
+      train.shuffle(epoch);
+      val?.shuffle(epoch);
+      meter.reset();
+      const te = performance.now();
+      for (let s = 0; s < steps; s++, step++) {
+        this.wOpt.lr = cosineLr(opts.lr, step, total);
+        const { x, y } = train.batch(s * opts.batchSize, opts.batchSize);
+        await dev.tidy(async () => {
+          if (bilevel) this.alpha.requiresGrad = false;
+          const { logits, loss } = await this.stepLoss(x, y, step, !bilevel);
+          meter.add(loss, logits, y);
+          this.wOpt.zeroGrad();
+          this.aOpt.zeroGrad();
+          await loss.backward();
+          this.wOpt.step();
+          if (!bilevel) this.aOpt.step();
+          this.alpha.requiresGrad = true;
+        });
+        x.dispose();
+        y.dispose();
+        if (bilevel) {
+          const vb = val!.batch((s % val!.batchCount(opts.batchSize, true)) * opts.batchSize, opts.batchSize);
+          await dev.tidy(async () => {
+            this.setWeightsTrainable(false);
+            const { loss } = await this.stepLoss(vb.x, vb.y, step, true);
+            this.aOpt.zeroGrad();
+            await loss.backward();
+            this.aOpt.step();
+            this.setWeightsTrainable(true);
+          });
+          vb.x.dispose();
+          vb.y.dispose();
+        }
+        if (opts.log && ((s + 1) % 20 === 0 || s === steps - 1)) {
+          const m = await meter.read();
+          const d = await this.derive();
+          const secs = (performance.now() - te) / 1000;
+          opts.log(`search epoch ${epoch + 1}/${opts.epochs} step ${s + 1}/${steps}  loss ${m.loss.toFixed(4)}  acc ${(100 * m.accuracy).toFixed(2)}%  ${(meter.images / secs).toFixed(0)} img/s  argmax ${d.archStr}`, s === steps - 1);
+        }
+      }
+      const m = await meter.read();
+      lastAcc = m.accuracy;
+      alphaHistory.push((await this.derive()).probs);
+      const seconds = priorSeconds + (performance.now() - t0) / 1000;
+      await this.checkpoint({ epoch, step, seconds, alphaHistory, wOptStep: 0, aOptStep: 0, sampler: this.sampler.state(), options: { ...opts, log: undefined, costs: undefined, resume: undefined, out: undefined } as never });
+    }
+    meter.dispose();
+    const d = await this.derive();
+    return { arch: d.arch, archStr: d.archStr, alphaHistory, seconds: priorSeconds + (performance.now() - t0) / 1000, peakLiveBytes: dev.memory.peakLiveBytes, finalTrainAccuracy: lastAcc, epochsRun: opts.epochs - startEpoch };
+  }
+
+  dispose(): void {
+    this.net.dispose();
+    this.alpha.dispose();
+    this.table?.dispose();
+  }
+}
