@@ -120,7 +120,14 @@ export async function backward(root: Tensor, dout?: Tensor): Promise<void> {
   for (const g of grads.values()) g.dispose();
 }
 
-/** Sets every parameter's gradient to zero (keeps the buffers). */
+/**
+ * Clears every parameter's gradient to "none" (PyTorch's set_to_none default): the next backward
+ * adopts fresh gradient buffers, and a parameter that backward does not reach keeps grad === null, so
+ * optimizers skip it — no momentum or weight decay for ops a single-path sampler did not run.
+ */
 export function zeroGrad(params: readonly Tensor[]): void {
-  for (const p of params) if (p.grad) p.dev.fillBuffer(p.grad, 0);
+  for (const p of params) {
+    p.grad?.dispose();
+    p.grad = null;
+  }
 }
