@@ -9,3 +9,7 @@ export { BufferAllocator, sizeClass, type MemoryStats } from './gpu/allocator.js
 export { reflectShader, shaderSource, shaderDir, type EntryInfo } from './gpu/kernel.js';
 export { WgnasError, AdapterError, KernelError, ShapeError, DeviceLostError } from './gpu/errors.js';
 export * as ops from './ops/index.js';
+export * as nn from './nn/index.js';
+export * as data from './data/index.js';
+export * as nas from './nas/index.js';
+export * as hardware from './hardware/index.js';

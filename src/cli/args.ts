@@ -7,6 +7,9 @@ import { WgnasError } from '../gpu/errors.js';
 
 export class UsageError extends WgnasError {}
 
+/** --help / -h: print the usage and exit 0. */
+export class HelpRequested extends WgnasError {}
+
 function camel(s: string): string {
   return s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
@@ -15,6 +18,7 @@ function kebab(s: string): string {
 }
 
 export function parseArgs<S extends z.ZodObject>(argv: readonly string[], schema: S, usage: string): z.infer<S> {
+  if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequested(usage);
   const raw: Record<string, string | boolean> = {};
   const shape = schema.shape as Record<string, z.ZodType>;
   for (let i = 0; i < argv.length; i++) {

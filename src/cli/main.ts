@@ -1,6 +1,6 @@
 /** `wgnas <command>`: devices, train, bench, search, lut, predictor. */
 import { WgnasError } from '../gpu/errors.js';
-import { UsageError } from './args.js';
+import { HelpRequested, UsageError } from './args.js';
 import { devicesCommand } from './devices.js';
 
 type Command = (argv: readonly string[]) => Promise<void>;
@@ -36,6 +36,10 @@ export async function run(fn: () => Promise<void>): Promise<number> {
     await fn();
     return 0;
   } catch (e) {
+    if (e instanceof HelpRequested) {
+      console.log(e.message);
+      return 0;
+    }
     if (e instanceof UsageError) {
       console.error(e.message);
       return 2;

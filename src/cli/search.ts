@@ -20,7 +20,7 @@ import { progress } from './progress.js';
 
 const USAGE = `usage: node search.js [--adapter auto|discrete|integrated|cpu|NAME] [--space nb201|darts|mbconv]
   [--sampler ordered|gumbel|binary|mixture] [--optim one-level|bi-level] [--dataset fashion-mnist|mnist|cifar10]
-  [--data-dir DIR] [--epochs N] [--retrain-epochs N] [--train-subset N] [--channels C] [--cells-per-stage N]
+  [--data-dir DIR] [--epochs N] [--warmup-epochs N] [--exclude-none true|false] [--retrain-epochs N] [--train-subset N] [--channels C] [--cells-per-stage N]
   [--stem-stride 1|2] [--batch-size B] [--lr X] [--arch-lr X] [--identity-weight MU] [--complexity-weight LAMBDA]
   [--seed S] [--out DIR] [--resume]`;
 
@@ -32,6 +32,8 @@ export const SearchFlags = z.object({
   dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
   dataDir: z.string().optional(),
   epochs: flag.int(1).default(4),
+  warmupEpochs: flag.int(0).default(1),
+  excludeNone: flag.bool().default(true),
   retrainEpochs: flag.int(0).default(4),
   trainSubset: flag.int(2).default(12_000),
   channels: flag.int(2).default(8),
@@ -68,7 +70,7 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
   // analytic costs at the resolution the cells see (after the stem's stride)
   const costCfg: Nb201NetConfig = { C: o.channels, N: o.cellsPerStage, inChannels: info.c, H: Math.ceil(info.h / o.stemStride), W: Math.ceil(info.w / o.stemStride), classes: info.classes.length };
   const search = new Nb201Search(dev, {
-    sampler: o.sampler, optim: o.optim, epochs: o.epochs, batchSize: o.batchSize, channels: o.channels, cellsPerStage: o.cellsPerStage,
+    sampler: o.sampler, optim: o.optim, epochs: o.epochs, warmupEpochs: o.warmupEpochs, excludeNone: o.excludeNone, batchSize: o.batchSize, channels: o.channels, cellsPerStage: o.cellsPerStage,
     stemStride: o.stemStride, seed: o.seed, lr: o.lr, archLr: o.archLr, identityWeight: o.identityWeight, costWeight: o.complexityWeight,
     costs: o.complexityWeight > 0 ? edgeCosts(costCfg) : undefined, costNorm: 1e6,
     out: join(o.out, 'checkpoint'), resume: o.resume, log: (l, f) => log.update(l, f),

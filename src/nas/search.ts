@@ -24,6 +24,10 @@ export interface SearchOptions {
   sampler: SamplerName;
   optim: 'one-level' | 'bi-level';
   epochs: number;
+  /** epochs at the start that train the weights only (α frozen): undertrained ops otherwise look harmful and α drifts to 'none' */
+  warmupEpochs: number;
+  /** derive without 'none' (DARTS rule) */
+  excludeNone: boolean;
   batchSize: number;
   channels: number;
   cellsPerStage: number;
@@ -131,7 +135,7 @@ export class Nb201Search {
 
   async derive(): Promise<{ arch: Nb201Primitive[]; archStr: string; probs: number[][] }> {
     const probs = toRows(await this.dev.tidy(() => softmax(this.alpha)).read(), E, K);
-    const arch = [...deriveNb201(probs)] as Nb201Primitive[];
+    const arch = [...deriveNb201(probs, { excludeNone: this.opts.excludeNone })] as Nb201Primitive[];
     return { arch, archStr: formatNb201(arch as never), probs };
   }
 
@@ -191,23 +195,24 @@ export class Nb201Search {
       val?.shuffle(epoch);
       meter.reset();
       const te = performance.now();
+      const archUpdates = epoch >= opts.warmupEpochs;
       for (let s = 0; s < steps; s++, step++) {
         this.wOpt.lr = cosineLr(opts.lr, step, total);
         const { x, y } = train.batch(s * opts.batchSize, opts.batchSize);
         await dev.tidy(async () => {
-          if (bilevel) this.alpha.requiresGrad = false;
-          const { logits, loss } = await this.stepLoss(x, y, step, !bilevel);
+          if (bilevel || !archUpdates) this.alpha.requiresGrad = false;
+          const { logits, loss } = await this.stepLoss(x, y, step, !bilevel && archUpdates);
           meter.add(loss, logits, y);
           this.wOpt.zeroGrad();
           this.aOpt.zeroGrad();
           await loss.backward();
           this.wOpt.step();
-          if (!bilevel) this.aOpt.step();
+          if (!bilevel && archUpdates) this.aOpt.step();
           this.alpha.requiresGrad = true;
         });
         x.dispose();
         y.dispose();
-        if (bilevel) {
+        if (bilevel && archUpdates) {
           const vb = val!.batch((s % val!.batchCount(opts.batchSize, true)) * opts.batchSize, opts.batchSize);
           await dev.tidy(async () => {
             this.setWeightsTrainable(false);

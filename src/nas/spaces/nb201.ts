@@ -111,10 +111,14 @@ export function* allNb201Archs(): Generator<Nb201Arch> {
   for (let c = 0; c < NB201_NUM_ARCHS; c++) yield nb201FromCode(c);
 }
 
-/** Discrete cell from α (6×5, rows = edges, columns = NB201_PRIMITIVES): argmax per edge, first on ties. */
-export function deriveNb201(alpha: readonly (readonly number[])[]): Nb201Arch {
+/**
+ * Discrete cell from α (6×5, rows = edges, columns = NB201_PRIMITIVES): argmax per edge, first on ties.
+ * `excludeNone` (the DARTS rule) never picks 'none', so a cell cannot derive to an empty graph.
+ */
+export function deriveNb201(alpha: readonly (readonly number[])[], opts: { excludeNone?: boolean } = {}): Nb201Arch {
   checkMatrix('deriveNb201 alpha', alpha, NB201_NUM_EDGES, NB201_PRIMITIVES.length);
-  return nb201Arch(alpha.map((row) => NB201_PRIMITIVES[argmax(row)]));
+  const exclude = opts.excludeNone ? [NB201_PRIMITIVES.indexOf('none')] : [];
+  return nb201Arch(alpha.map((row) => NB201_PRIMITIVES[argmax(row, exclude)]));
 }
 
 /**

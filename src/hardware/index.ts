@@ -1,0 +1,6 @@
+/** Hardware model: metric tables, predictor metrics, latency LUTs, architecture graphs, GNN kernels. */
+export * from './table.js';
+export * from './metrics.js';
+export * from './lut.js';
+export * from './graph.js';
+export { graphAggregate, graphReadout } from './gnn-ops.js';

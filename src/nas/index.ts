@@ -1,0 +1,13 @@
+/** Search spaces, supernets, samplers, objectives, the search loop and checkpoints. */
+export * from './spaces/common.js';
+export * from './spaces/nb201.js';
+export * from './spaces/darts.js';
+export * from './spaces/darts-format.js';
+export * from './spaces/mbconv.js';
+export * from './spaces/darts-network.js';
+export { Nb201Table } from './nb201-table.js';
+export { Nb201Network, Nb201Cell, nb201Supernet, nb201Child, NB201_OPS, type Nb201ModelConfig } from './nb201-net.js';
+export { makeSampler, SAMPLERS, MixtureSampler, GumbelSampler, BinarySampler, OrderedSampler, type Sampler, type SamplerName, type EdgePlan } from './samplers.js';
+export { expectedCost, targetPenalty, identityPenalty, costTable, combine } from './objectives.js';
+export { Nb201Search, splitImageSet, type SearchOptions, type SearchResult } from './search.js';
+export { saveCheckpoint, loadCheckpoint, hasCheckpoint } from './checkpoint.js';
