@@ -9,7 +9,10 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> =
   devices: { help: 'list WebGPU adapters (vendor, architecture, kind, features, limits)', load: async () => devicesCommand },
   search: { help: 'architecture search → derive → retrain → evaluate (same as node search.js)', load: async () => (await import('./search.js')).searchCommand },
   train: { help: 'train a small CNN on the GPU (default: Fashion-MNIST) and report test accuracy', load: async () => (await import('./train.js')).trainCommand },
+  predictor: { help: 'train / evaluate the GNN latency predictor on a measured table (e.g. HW-NAS-Bench)', load: async () => (await import('./predictor.js')).predictorCommand },
   bench: { help: 'kernel latency benchmark (same flags as node kernels-bench/run.js)', load: async () => (await import('../../kernels-bench/bench.js')).benchMain },
+  lut: { help: 'build the latency LUT of the NB201 network on this adapter (every part profiled with timestamp queries)', load: async () => (await import('./lut.js')).lutCommand },
+  latency: { help: 'measure whole NB201 networks (--arch STR, or --sample K vs a LUT → CSV for the predictor)', load: async () => (await import('./latency.js')).latencyCommand },
 };
 
 export function usage(): string {

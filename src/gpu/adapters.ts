@@ -43,10 +43,16 @@ function ensureRuntime(): void {
   }
 }
 
+/**
+ * Dawn rounds timestamp queries to 2^16 ns (65.5 µs) by default ('timestamp_quantization', a browser
+ * fingerprinting defence) — coarser than most single kernels; a profiler wants nanoseconds.
+ */
+const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
+
 /** A Dawn instance, pinned for the process lifetime. */
 function newInstance(flags: string[]): GPU {
   ensureRuntime();
-  const gpu = create(flags);
+  const gpu = create([...DAWN_FLAGS, ...flags]);
   INSTANCES.push(gpu);
   return gpu;
 }

@@ -4,3 +4,5 @@ export * from './metrics.js';
 export * from './lut.js';
 export * from './graph.js';
 export { graphAggregate, graphReadout } from './gnn-ops.js';
+export { measureNetworkLatency, measureNetworkLatencies, openProfilingDevice } from './measure.js';
+export { buildLut, lutNetworkMs, sampleNb201Archs } from './lut-build.js';
