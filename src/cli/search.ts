@@ -12,17 +12,23 @@ import { nb201Child } from '../nas/nb201-net.js';
 import { Nb201Table } from '../nas/nb201-table.js';
 import { SAMPLERS } from '../nas/samplers.js';
 import { Nb201Search, splitImageSet } from '../nas/search.js';
-import { opCost } from '../nas/spaces/common.js';
-import { nb201Backbone, nb201NetworkCost, NB201_PRIMITIVES, NB201_SPACE, parseNb201, type Nb201NetConfig } from '../nas/spaces/nb201.js';
-import { openDevice } from '../tensor/device.js';
+import { buildLut, lutNetworkMs, type Nb201LutConfig } from '../hardware/lut-build.js';
+import { loadLut, type LatencyLut } from '../hardware/lut.js';
+import { measureNetworkLatency } from '../hardware/measure.js';
+import { analyticTable, latencyTable, tableCost, type CostTerm } from '../nas/hardware-cost.js';
+import { nb201NetworkCost, parseNb201, type Nb201NetConfig } from '../nas/spaces/nb201.js';
+import { openDevice, type Device } from '../tensor/device.js';
 import { flag, parseArgs, UsageError } from './args.js';
-import { progress } from './progress.js';
+import { progress, type Progress } from './progress.js';
 
 const USAGE = `usage: node search.js [--adapter auto|discrete|integrated|cpu|NAME] [--space nb201|darts|mbconv]
   [--sampler ordered|gumbel|binary|mixture] [--optim one-level|bi-level] [--dataset fashion-mnist|mnist|cifar10]
   [--data-dir DIR] [--epochs N] [--warmup-epochs N] [--exclude-none true|false] [--retrain-epochs N] [--train-subset N] [--channels C] [--cells-per-stage N]
   [--stem-stride 1|2] [--batch-size B] [--lr X] [--arch-lr X] [--identity-weight MU] [--complexity-weight LAMBDA]
-  [--seed S] [--out DIR] [--resume]`;
+  [--hardware adapter|lut:FILE|table:FILE:COLUMN] [--cost latency|energy|flops|params] [--cost-weight KAPPA]
+  [--target VALUE] [--latency-batch B] [--seed S] [--out DIR] [--resume]
+  λ (complexity) weights expected multiply-adds in millions; κ weights the --cost: ms for latency (LUT
+  measured on the adapter, a LUT file, or a predictor trained on a table), millions for flops/params.`;
 
 export const SearchFlags = z.object({
   adapter: flag.adapter(),
@@ -44,6 +50,11 @@ export const SearchFlags = z.object({
   archLr: flag.num().positive().default(3e-3),
   identityWeight: flag.num().min(0).default(0.5),
   complexityWeight: flag.num().min(0).default(0),
+  hardware: z.string().regex(/^(adapter|lut:.+|table:.+:.+)$/, 'expected adapter, lut:FILE or table:FILE:COLUMN').default('adapter'),
+  cost: z.enum(['latency', 'energy', 'flops', 'params']).default('latency'),
+  costWeight: flag.num().min(0).default(0),
+  target: flag.num().positive().optional(),
+  latencyBatch: flag.int(1).default(1),
   seed: flag.int(0).default(1),
   out: z.string().default('runs/search'),
   resume: flag.bool().default(false),
@@ -69,10 +80,16 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
 
   // analytic costs at the resolution the cells see (after the stem's stride)
   const costCfg: Nb201NetConfig = { C: o.channels, N: o.cellsPerStage, inChannels: info.c, H: Math.ceil(info.h / o.stemStride), W: Math.ceil(info.w / o.stemStride), classes: info.classes.length };
+  const lutCfg = { space: 'nb201' as const, C: o.channels, N: o.cellsPerStage, inChannels: info.c, H: info.h, W: info.w, classes: info.classes.length, stemStride: o.stemStride, batch: o.latencyBatch };
+  const terms: CostTerm[] = [];
+  if (o.complexityWeight > 0) terms.push({ name: 'flops', weight: o.complexityWeight, table: analyticTable('flops', costCfg), norm: 1e6 });
+  let latencyLut: LatencyLut | undefined;
+  if (o.costWeight > 0 || o.target !== undefined) {
+    terms.push(await hardwareTerm(o, dev, costCfg, lutCfg, log, (l) => (latencyLut = l)));
+  }
   const search = new Nb201Search(dev, {
     sampler: o.sampler, optim: o.optim, epochs: o.epochs, warmupEpochs: o.warmupEpochs, excludeNone: o.excludeNone, batchSize: o.batchSize, channels: o.channels, cellsPerStage: o.cellsPerStage,
-    stemStride: o.stemStride, seed: o.seed, lr: o.lr, archLr: o.archLr, identityWeight: o.identityWeight, costWeight: o.complexityWeight,
-    costs: o.complexityWeight > 0 ? edgeCosts(costCfg) : undefined, costNorm: 1e6,
+    stemStride: o.stemStride, seed: o.seed, lr: o.lr, archLr: o.archLr, identityWeight: o.identityWeight, terms,
     out: join(o.out, 'checkpoint'), resume: o.resume, log: (l, f) => log.update(l, f),
   }, { inChannels: info.c, classes: info.classes.length });
   const found = await search.run(train, val);
@@ -90,6 +107,10 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
     : { seconds: 0, peakLiveBytes: 0, imagesPerSecond: 0, epochs: [] };
   const ev = await evaluate(child, test, 256);
   const cost = nb201NetworkCost(parseNb201(found.archStr), costCfg);
+  const measured = await measureNetworkLatency(dev, child, [o.latencyBatch, info.c, info.h, info.w]);
+  const predicted: Record<string, number> = {};
+  for (const t of terms) if (t.table) predicted[t.name] = tableCost(t.table, found.arch);
+  if (latencyLut) predicted.latency_ms_lut_network = lutNetworkMs(latencyLut, lutCfg, parseNb201(found.archStr));
   let benchmark: Record<string, number> | undefined;
   try {
     const table = Nb201Table.load();
@@ -111,6 +132,9 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
     params: child.numParameters(),
     flops: 2 * cost.flops,
     peak_gpu_bytes: found.peakLiveBytes,
+    cost_terms: terms.map((t) => ({ name: t.name, weight: t.weight, target: t.target })),
+    predicted_cost: predicted,
+    measured_latency_ms: { batch: o.latencyBatch, median: measured.medianMs, p10: measured.p10Ms, p90: measured.p90Ms, source: measured.source },
     retrain_peak_gpu_bytes: rt.peakLiveBytes,
     adapter: { name: dev.adapter.name, kind: dev.adapter.kind, vendor: dev.adapter.vendor, architecture: dev.adapter.architecture, description: dev.adapter.description },
     nb201_benchmark_accuracy: benchmark,
@@ -118,6 +142,7 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
     alpha_history: found.alphaHistory,
   };
   writeFileSync(join(o.out, 'result.json'), JSON.stringify(result, null, 2));
+  log.line(`measured latency (batch ${o.latencyBatch}) ${measured.medianMs.toFixed(3)} ms  predicted ${JSON.stringify(predicted)}`);
   log.line(`test accuracy ${(100 * ev.accuracy).toFixed(2)}%  cell ${found.archStr}${benchmark ? `  (NB201 CIFAR-10 ${benchmark.cifar10.toFixed(2)}%)` : ''}  → ${join(o.out, 'result.json')}`);
   child.dispose();
   full.dispose();
@@ -125,14 +150,22 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
   dev.destroy();
 }
 
-/** Multiply-adds of each (edge, op) summed over every cell that shares α (N cells in each of 3 stages). */
-function edgeCosts(cfg: Nb201NetConfig): Float32Array {
-  const K = NB201_PRIMITIVES.length;
-  const out = new Float32Array(6 * K);
-  const { stages } = nb201Backbone(cfg);
-  NB201_PRIMITIVES.forEach((op, k) => {
-    const perCell = stages.reduce((a, shape) => a + opCost(NB201_SPACE, op, shape).flops, 0) * cfg.N;
-    for (let e = 0; e < 6; e++) out[e * K + k] = perCell;
-  });
-  return out;
+/** The κ term: a LUT measured now on the adapter, a LUT file, a predictor trained on a table, or FLOPs/params. */
+async function hardwareTerm(o: SearchFlagValues, dev: Device, costCfg: Nb201NetConfig, lutCfg: Nb201LutConfig, log: Progress, keepLut: (l: LatencyLut) => void): Promise<CostTerm> {
+  const base = { weight: o.costWeight, target: o.target };
+  if (o.cost === 'flops' || o.cost === 'params') return { ...base, name: o.cost, table: analyticTable(o.cost, costCfg), norm: 1e6 };
+  if (o.hardware.startsWith('table:')) {
+    throw new UsageError(`--hardware ${o.hardware}: table-trained predictors are not wired into the search yet; use --hardware adapter or lut:FILE`);
+  }
+  if (o.cost === 'energy') throw new UsageError('--cost energy needs --hardware table:FILE:COLUMN with an energy column');
+  let lut: LatencyLut;
+  if (o.hardware === 'adapter') {
+    log.line(`measuring a latency table on ${dev.adapter.name} (batch ${o.latencyBatch}) …`);
+    lut = await buildLut(dev, lutCfg, { warmup: 3, repeats: 10 });
+  } else {
+    lut = loadLut(o.hardware.slice(4));
+    log.line(`latency table of ${lut.adapter.description || lut.adapter.device} (${Object.keys(lut.entries).length} entries)`);
+  }
+  keepLut(lut);
+  return { ...base, name: 'latency_ms', table: latencyTable(lut, lutCfg), norm: 1 };
 }

@@ -16,6 +16,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { cosineLr, EpochMeter } from '../nn/train.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type TensorState } from './checkpoint.js';
 import { nb201Supernet, type Nb201Network } from './nb201-net.js';
+import { scale } from '../ops/elementwise.js';
+import type { CostTerm } from './hardware-cost.js';
 import { combine, costTable, expectedCost, identityPenalty, targetPenalty } from './objectives.js';
 import { makeSampler, type EdgePlan, type Sampler, type SamplerName } from './samplers.js';
 import { deriveNb201, formatNb201, NB201_PRIMITIVES, type Nb201Primitive } from './spaces/nb201.js';
@@ -37,12 +39,8 @@ export interface SearchOptions {
   archLr: number;
   /** μ: identity-mapping regulariser weight */
   identityWeight: number;
-  /** λ: weight of the expected-cost term; cost per (edge, op) in `costs` */
-  costWeight: number;
-  costs?: Float32Array;
-  costNorm?: number;
-  /** penalise (E[cost]/target − 1)² instead of E[cost] */
-  costTarget?: number;
+  /** λ·complexity and κ·hardware terms (see hardware-cost.ts) */
+  terms: CostTerm[];
   out: string;
   resume: boolean;
   log?: (line: string, final: boolean) => void;
@@ -66,7 +64,7 @@ interface SearchMeta {
   wOptStep: number;
   aOptStep: number;
   sampler: unknown;
-  options: Omit<SearchOptions, 'log' | 'costs' | 'resume' | 'out'>;
+  options: unknown;
 }
 
 const E = 6;
@@ -93,7 +91,7 @@ export class Nb201Search {
   readonly wOpt: SGD;
   readonly aOpt: Adam;
   readonly sampler: Sampler;
-  private table?: Tensor;
+  private tables: (Tensor | undefined)[];
 
   constructor(readonly dev: Device, readonly opts: SearchOptions, readonly data: { inChannels: number; classes: number }) {
     this.net = nb201Supernet(dev, { C: opts.channels, N: opts.cellsPerStage, inChannels: data.inChannels, classes: data.classes, stemStride: opts.stemStride, seed: opts.seed });
@@ -107,7 +105,7 @@ export class Nb201Search {
     this.wOpt = new SGD(this.net.parameters(), { lr: opts.lr, momentum: 0.9, weightDecay: 3e-4 });
     this.aOpt = new Adam([this.alpha], { lr: opts.archLr, beta1: 0.5, beta2: 0.999, weightDecay: 1e-3 });
     this.sampler = makeSampler(opts.sampler, { seed: opts.seed, hardGumbel: true, tau: (s) => Math.max(0.1, 10 * Math.pow(0.9995, s)) });
-    if (opts.costs && opts.costWeight !== 0) this.table = costTable(dev, opts.costs, E, K, opts.costNorm ?? 1);
+    this.tables = opts.terms.map((t) => (t.table && t.weight !== 0 ? costTable(dev, t.table, E, K, t.norm) : undefined));
   }
 
   /** Forward of one batch under the sampler's plans; returns [logits, loss terms] inside the caller's scope. */
@@ -121,11 +119,14 @@ export class Nb201Search {
     const logits = this.net.forwardPlanned(x, plans);
     const task = crossEntropy(logits, y);
     if (!withArchTerms) return { logits, loss: task };
-    const cost = this.table ? expectedCost(P, this.table) : undefined;
-    const loss = combine(task, [
-      [this.opts.identityWeight, this.opts.identityWeight ? identityPenalty(P, SKIP, E, K) : undefined],
-      [this.opts.costWeight, cost && (this.opts.costTarget ? targetPenalty(cost, this.opts.costTarget) : cost)],
-    ]);
+    const terms: [number, Tensor | undefined][] = [[this.opts.identityWeight, this.opts.identityWeight ? identityPenalty(P, SKIP, E, K) : undefined]];
+    this.opts.terms.forEach((t, i) => {
+      if (t.weight === 0) return;
+      const table = this.tables[i];
+      const cost = table ? expectedCost(P, table) : t.fn ? scale(t.fn(this.alpha), 1 / t.norm) : undefined;
+      terms.push([t.weight, cost && (t.target ? targetPenalty(cost, t.target / t.norm) : cost)]);
+    });
+    const loss = combine(task, terms);
     return { logits, loss };
   }
 
@@ -236,7 +237,7 @@ export class Nb201Search {
       lastAcc = m.accuracy;
       alphaHistory.push((await this.derive()).probs);
       const seconds = priorSeconds + (performance.now() - t0) / 1000;
-      await this.checkpoint({ epoch, step, seconds, alphaHistory, wOptStep: 0, aOptStep: 0, sampler: this.sampler.state(), options: { ...opts, log: undefined, costs: undefined, resume: undefined, out: undefined } as never });
+      await this.checkpoint({ epoch, step, seconds, alphaHistory, wOptStep: 0, aOptStep: 0, sampler: this.sampler.state(), options: { ...opts, log: undefined, terms: opts.terms.map((t) => ({ name: t.name, weight: t.weight, target: t.target, norm: t.norm })), resume: undefined, out: undefined } as never });
     }
     meter.dispose();
     const d = await this.derive();
@@ -246,6 +247,6 @@ export class Nb201Search {
   dispose(): void {
     this.net.dispose();
     this.alpha.dispose();
-    this.table?.dispose();
+    for (const t of this.tables) t?.dispose();
   }
 }

@@ -1,0 +1,62 @@
+/**
+ * Cost terms of the search loss for the NAS-Bench-201 space. A term is either a per-(edge, op) table c
+ * (expected cost Σ_e Σ_k softmax(α)[e,k]·c[e,k], exact for costs that add over ops: FLOPs, params, LUT
+ * latency) or a differentiable function of α (a learned predictor, which also models what does not add).
+ * Table entries sum the op's cost over every cell that shares α (N cells in each of the 3 stages).
+ */
+import { lutLatencyMs, type LatencyLut } from '../hardware/lut.js';
+import { nb201StageShapes, type Nb201LutConfig } from '../hardware/lut-build.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { opCost } from './spaces/common.js';
+import { nb201Backbone, NB201_PRIMITIVES, NB201_SPACE, type Nb201NetConfig } from './spaces/nb201.js';
+
+export interface CostTerm {
+  /** what it is, for logs and result.json: 'flops', 'params', 'latency_ms', 'edgegpu_latency' … */
+  name: string;
+  /** λ or κ */
+  weight: number;
+  /** penalise (E[cost]/target − 1)² instead of E[cost] */
+  target?: number;
+  /** per-(edge, op) costs [E·K] (row-major), or … */
+  table?: Float32Array;
+  /** … a differentiable function of α giving the cost [1] */
+  fn?: (alpha: Tensor) => Tensor;
+  /** the unit the weight applies to: the term is cost / norm */
+  norm: number;
+}
+
+const E = 6;
+const K = NB201_PRIMITIVES.length;
+
+function perEdge(perOp: (op: (typeof NB201_PRIMITIVES)[number]) => number): Float32Array {
+  const out = new Float32Array(E * K);
+  NB201_PRIMITIVES.forEach((op, k) => {
+    const v = perOp(op);
+    for (let e = 0; e < E; e++) out[e * K + k] = v;
+  });
+  return out;
+}
+
+/** Multiply-adds or parameters of each (edge, op), summed over the cells sharing α. */
+export function analyticTable(kind: 'flops' | 'params', cfg: Nb201NetConfig): Float32Array {
+  const { stages } = nb201Backbone(cfg);
+  return perEdge((op) => cfg.N * stages.reduce((a, shape) => a + opCost(NB201_SPACE, op, shape)[kind], 0));
+}
+
+/** LUT latency (ms) of each (edge, op), summed over the cells sharing α; 'none' and skips cost 0. */
+export function latencyTable(lut: LatencyLut, cfg: Nb201LutConfig): Float32Array {
+  const shapes = nb201StageShapes(cfg);
+  return perEdge((op) => {
+    if (op === 'none' || op === 'skip_connect') return 0;
+    return cfg.N * shapes.reduce((a, shape) => {
+      const ms = lutLatencyMs(lut, op, shape);
+      if (ms === undefined) throw new Error(`the latency table has no entry for ${op} at ${JSON.stringify(shape)}; rebuild it for this network (wgnas lut)`);
+      return a + ms;
+    }, 0);
+  });
+}
+
+/** Σ_e table[e, k*] for a discrete cell (the cost the table predicts for the found architecture). */
+export function tableCost(table: Float32Array, arch: readonly string[]): number {
+  return arch.reduce((a, op, e) => a + table[e * K + NB201_PRIMITIVES.indexOf(op as never)], 0);
+}
