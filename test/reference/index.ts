@@ -6,6 +6,8 @@
 import type { OpParams } from '../../src/ops/registry.js';
 import { BATCHNORM_REFERENCES } from './batchnorm.js';
 import { CHANNELS_REFERENCES } from './channels.js';
+import { CONV2D_REFERENCES } from './conv2d.js';
+import { MATMUL_REFERENCES } from './matmul.js';
 import { POOL2D_REFERENCES } from './pool2d.js';
 
 export type Reference = (inputs: Record<string, Float32Array>, p: OpParams, pass: string) => Float64Array[];
@@ -15,4 +17,6 @@ export const REFERENCES: Record<string, Reference> = {
   ...POOL2D_REFERENCES,
   ...BATCHNORM_REFERENCES,
   ...CHANNELS_REFERENCES,
+  ...CONV2D_REFERENCES,
+  ...MATMUL_REFERENCES,
 };
