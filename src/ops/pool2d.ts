@@ -184,16 +184,16 @@ export function globalAvgPool(x: Tensor): Tensor {
 // registry records (kernels-bench, latency tables). Params: N, C, H, W, k, s, p.
 
 function benchGeom(p: OpParams, op: string): PoolGeom {
-  return poolGeom(op, [p.N, p.C, p.H, p.W], { kernel: p.k, stride: p.s, padding: p.p });
+  return poolGeom(op, [p.N, p.C, p.H, p.W], { kernel: p.k, stride: p.stride, padding: p.pad });
 }
 
-const describePool = (p: OpParams): string => `N${p.N} C${p.C} ${p.H}×${p.W} k${p.k} s${p.s} p${p.p}`;
+const describePool = (p: OpParams): string => `N${p.N} C${p.C} ${p.H}×${p.W} k${p.k} s${p.stride} p${p.pad}`;
 
 const POOL_SWEEP: readonly OpParams[] = [
-  { N: 8, C: 16, H: 32, W: 32, k: 3, s: 1, p: 1 },
-  { N: 8, C: 32, H: 16, W: 16, k: 3, s: 2, p: 1 },
-  { N: 32, C: 16, H: 32, W: 32, k: 3, s: 1, p: 1 },
-  { N: 32, C: 64, H: 8, W: 8, k: 3, s: 1, p: 1 },
+  { N: 8, C: 16, H: 32, W: 32, k: 3, stride: 1, pad: 1 },
+  { N: 8, C: 32, H: 16, W: 16, k: 3, stride: 2, pad: 1 },
+  { N: 32, C: 16, H: 32, W: 32, k: 3, stride: 1, pad: 1 },
+  { N: 32, C: 64, H: 8, W: 8, k: 3, stride: 1, pad: 1 },
 ];
 
 function elems(p: OpParams, g: PoolGeom): { inp: number; out: number } {

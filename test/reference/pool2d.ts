@@ -101,11 +101,11 @@ type Reference = (inputs: Record<string, Float32Array>, p: OpParams, pass: strin
 /** kernels-bench references by registered op name (inputs x, dout; params N, C, H, W, k, s, p). */
 export const POOL2D_REFERENCES: Record<string, Reference> = {
   max_pool2d: ({ x, dout }, p, pass) => {
-    const g = geom([p.N, p.C, p.H, p.W], p.k, p.s, p.p);
+    const g = geom([p.N, p.C, p.H, p.W], p.k, p.stride, p.pad);
     return [pass === 'forward' ? maxPool2dRef(x, g).out : maxPool2dBackwardRef(dout, x, g)];
   },
   avg_pool2d: ({ x, dout }, p, pass) => {
-    const g = geom([p.N, p.C, p.H, p.W], p.k, p.s, p.p);
+    const g = geom([p.N, p.C, p.H, p.W], p.k, p.stride, p.pad);
     return [pass === 'forward' ? avgPool2dRef(x, g) : avgPool2dBackwardRef(dout, g)];
   },
   global_avg_pool: ({ x, dout }, p, pass) => {
