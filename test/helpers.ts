@@ -5,6 +5,7 @@
 import { expect } from 'vitest';
 import { openDevice, type Device } from '../src/index.js';
 import type { Tensor } from '../src/tensor/tensor.js';
+import { seededRandom } from '../src/tensor/host-random.js';
 
 let shared: Promise<Device> | undefined;
 /** One device per test file, with NaN-poisoned op outputs so unwritten elements fail comparisons. */
@@ -13,17 +14,8 @@ export function testDevice(): Promise<Device> {
   return shared;
 }
 
-/** mulberry32: a small seeded PRNG, so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a small seeded PRNG, so failures reproduce (the library's host-side generator). */
+export const rng = seededRandom;
 
 /** n uniform values in [lo, hi), as float32. */
 export function randArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {

@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { WgnasError } from '../gpu/errors.js';
+import { seededRandom } from '../tensor/host-random.js';
 
 export interface MetricRow {
   arch: string;
@@ -109,21 +110,9 @@ export function readMetricTable(path: string, { archColumn = 'arch_str', target 
   return { rows, skipped, skippedBy, columns, target, path };
 }
 
-/** mulberry32, the seeded generator used for splits (same as the tests' rng). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A seeded permutation of 0..n-1 (Fisher–Yates). */
 export function seededPermutation(n: number, seed: number): number[] {
-  const r = mulberry32(seed);
+  const r = seededRandom(seed);
   const p = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));
