@@ -15,6 +15,7 @@ import { quantile } from '../src/gpu/profiler.js';
 import { openDevice, type Device } from '../src/tensor/device.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { registry, type OpParams, type OpRecord } from '../src/ops/index.js';
+import '../src/hardware/gnn-ops.js';
 import { REFERENCE_SUITE, type SuiteEntry } from './suite.js';
 import { verify } from './verify.js';
 

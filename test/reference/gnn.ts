@@ -3,6 +3,7 @@
  * no test framework import, so kernels-bench can use them too.
  * h [B, n, f]; adj [B, n, n] (adjBatched) or [n, n] shared by the batch (row = receiving node).
  */
+import type { OpParams } from '../../src/ops/registry.js';
 
 type Arr = ArrayLike<number>;
 
@@ -73,3 +74,19 @@ export function graphReadoutBackwardRef(dout: Arr, batch: number, n: number, f: 
   }
   return dh;
 }
+
+type Reference = (inputs: Record<string, Float32Array>, p: OpParams, pass: string) => Float64Array[];
+
+/**
+ * kernels-bench references (src/hardware/gnn-ops.ts; params b, n, f; batched adjacency).
+ * graph_aggregate: inputs adj [b, n, n], h [b, n, f], dout [b, n, f]; passes forward, backward_input (dh),
+ * backward_adj (dadj). graph_readout (mean): inputs h [b, n, f], dout [b, f]; passes forward, backward_input.
+ */
+export const GNN_REFERENCES: Record<string, Reference> = {
+  graph_aggregate: ({ adj, h, dout }, p, pass) => {
+    if (pass === 'forward') return [graphAggregateRef(adj, h, p.b, p.n, p.f)];
+    if (pass === 'backward_input') return [graphAggregateBackwardInputRef(adj, dout, p.b, p.n, p.f)];
+    return [graphAggregateBackwardAdjRef(h, dout, p.b, p.n, p.f)];
+  },
+  graph_readout: ({ h, dout }, p, pass) => [pass === 'forward' ? graphReadoutRef(h, p.b, p.n, p.f) : graphReadoutBackwardRef(dout, p.b, p.n, p.f)],
+};

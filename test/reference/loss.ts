@@ -1,4 +1,5 @@
 /** float64 references for shaders/loss.wgsl: softmax cross-entropy with integer labels, accuracy. */
+import type { OpParams } from '../../src/ops/registry.js';
 import { logSoftmaxRef, softmaxRef } from './softmax.js';
 
 function validLabel(l: number, c: number): boolean {
@@ -36,3 +37,16 @@ export function accuracyRef(logits: ArrayLike<number>, labels: ArrayLike<number>
   }
   return correct;
 }
+
+type Reference = (inputs: Record<string, Float32Array>, p: OpParams, pass: string) => Float64Array[];
+
+/**
+ * kernels-bench reference (registered cross_entropy: inputs logits [n, c], labels [n], lse [n] (the
+ * forward's per-row log-sum-exp, rewritten by each forward), dout [1]; params n, c). The forward returns
+ * the [1] batch-mean loss, the backward d loss/d logits scaled by dout[0].
+ */
+export const LOSS_REFERENCES: Record<string, Reference> = {
+  cross_entropy: ({ logits, labels, dout }, p, pass) => [
+    pass === 'forward' ? Float64Array.of(crossEntropyRef(logits, labels, p.c)) : crossEntropyBackwardRef(logits, labels, p.c, dout[0]),
+  ],
+};

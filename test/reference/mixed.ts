@@ -1,4 +1,5 @@
 /** float64 references for shaders/mixed.wgsl: the DARTS mixed edge Σ_k w[k]·x_k and its gradients. */
+import type { OpParams } from '../../src/ops/registry.js';
 
 export function mixedSumRef(xs: readonly ArrayLike<number>[], w: ArrayLike<number>): Float64Array {
   const out = new Float64Array(xs[0].length);
@@ -18,3 +19,18 @@ export function mixedSumBackwardRef(xs: readonly ArrayLike<number>[], w: ArrayLi
   });
   return { dinp, dweight };
 }
+
+type Reference = (inputs: Record<string, Float32Array>, p: OpParams, pass: string) => Float64Array[];
+
+/**
+ * kernels-bench reference (registered mixed_sum: inputs x0..x{k-1} [n], weights [k], dout [n]; params k, n).
+ * forward → [out]; backward_input → one dinp per candidate, in order; backward_weight → [dweight].
+ */
+export const MIXED_REFERENCES: Record<string, Reference> = {
+  mixed_sum: (inputs, p, pass) => {
+    const xs = Array.from({ length: p.k }, (_, k) => inputs[`x${k}`]);
+    if (pass === 'forward') return [mixedSumRef(xs, inputs.weights)];
+    const g = mixedSumBackwardRef(xs, inputs.weights, inputs.dout);
+    return pass === 'backward_input' ? g.dinp : [g.dweight];
+  },
+};

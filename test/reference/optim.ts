@@ -1,4 +1,5 @@
 /** float64 references for shaders/optim.wgsl: PyTorch SGD and Adam/AdamW steps, global-norm clipping. */
+import type { OpParams } from '../../src/ops/registry.js';
 
 export interface SgdRefOptions { lr: number; momentum: number; weightDecay: number; nesterov: boolean }
 export interface AdamRefOptions { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean }
@@ -40,3 +41,24 @@ export function clipGradNormRef(grads: readonly ArrayLike<number>[], maxNorm: nu
   const f = Math.min(1, maxNorm / (norm + 1e-6));
   return { norm, clipped: grads.map((g) => Float64Array.from(g, (x) => x * f)) };
 }
+
+type Reference = (inputs: Record<string, Float32Array>, p: OpParams, pass: string) => Float64Array[];
+
+/**
+ * kernels-bench references (registered sgd_step / adam_step: inputs param, grad [n] and zeroed state s0
+ * (momentum buffer) or s0, s1 (m, v); params n). The runner steps in place and returns (a view of)
+ * param, so the reference is param after ONE step from the inputs as read just before the call (adam's
+ * runner always uses step 1). Hyper-parameters as in the records in src/ops/optim.ts.
+ */
+export const OPTIM_REFERENCES: Record<string, Reference> = {
+  sgd_step: ({ param, grad, s0 }) => {
+    const w = Float64Array.from(param);
+    sgdStepRef(w, grad, Float64Array.from(s0), { lr: 0.01, momentum: 0.9, weightDecay: 3e-4, nesterov: false });
+    return [w];
+  },
+  adam_step: ({ param, grad, s0, s1 }) => {
+    const w = Float64Array.from(param);
+    adamStepRef(w, grad, Float64Array.from(s0), Float64Array.from(s1), 1, { lr: 3e-4, beta1: 0.5, beta2: 0.999, eps: 1e-8, weightDecay: 1e-3, decoupled: false });
+    return [w];
+  },
+};

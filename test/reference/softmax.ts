@@ -1,4 +1,5 @@
 /** float64 references for shaders/softmax.wgsl: row-wise softmax / log-softmax over [rows, k]. */
+import type { OpParams } from '../../src/ops/registry.js';
 
 export function softmaxRef(x: ArrayLike<number>, k: number): Float64Array {
   const out = new Float64Array(x.length);
@@ -48,3 +49,10 @@ export function logSoftmaxBackwardRef(x: ArrayLike<number>, dout: ArrayLike<numb
   }
   return dinp;
 }
+
+type Reference = (inputs: Record<string, Float32Array>, p: OpParams, pass: string) => Float64Array[];
+
+/** kernels-bench reference (registered softmax: inputs x [rows, k], dout, y = softmax(x); params rows, k). */
+export const SOFTMAX_REFERENCES: Record<string, Reference> = {
+  softmax: ({ x, dout }, p, pass) => [pass === 'forward' ? softmaxRef(x, p.k) : softmaxBackwardRef(x, dout, p.k)],
+};
