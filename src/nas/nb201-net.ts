@@ -5,7 +5,7 @@
  * N cells → BN-ReLU-GAP-Linear. `stemStride` 2 halves the input first (a knob for slow adapters).
  */
 import { addN, zeroOp } from '../ops/channels.js';
-import { mixedSum } from '../ops/mixed.js';
+import { mixedSum, unitGate } from '../ops/mixed.js';
 import { relu } from '../ops/elementwise.js';
 import { flatten } from '../ops/shape.js';
 import type { Device } from '../tensor/device.js';
@@ -56,7 +56,8 @@ export class Nb201Cell extends Module {
       if (m instanceof Zero && !plan) return null;
       outs.push(m instanceof Zero ? zeroOp(h, 1) : m.forward(h));
     }
-    return plan ? mixedSum(outs, plan.weights) : outs[0];
+    if (!plan) return outs[0];
+    return plan.unit ? unitGate(outs[0], plan.weights) : mixedSum(outs, plan.weights);
   }
 
   forwardPlanned(x: Tensor, plans?: EdgePlan[]): Tensor {

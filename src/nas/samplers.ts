@@ -44,6 +44,8 @@ export type SamplerName = (typeof SAMPLERS)[number];
 export interface EdgePlan {
   ops: number[];
   weights: Tensor;
+  /** one op whose weight's value is exactly 1 (straight-through): the edge output is the op output itself */
+  unit?: boolean;
 }
 
 export interface SamplerContext {
@@ -117,7 +119,7 @@ export class GumbelSampler implements Sampler {
     if (!this.hard) return new MixtureSampler().plan(ctx, e);
     const k = argmax(ctx.probsHost!, e * ctx.K, ctx.K);
     const row = gather(ctx.probs, rowIndices(e, ctx.K, [...Array(ctx.K).keys()]));
-    return { ops: [k], weights: gather(oneHotST(row, k, 1), [k]) };
+    return { ops: [k], weights: gather(oneHotST(row, k, 1), [k]), unit: true };
   }
   state(): unknown {
     return {};
@@ -200,7 +202,7 @@ export class OrderedSampler implements Sampler {
   plan(ctx: SamplerContext, e: number): EdgePlan {
     const k = this.choice(ctx.step, e, ctx.E, ctx.K);
     const row = gather(ctx.probs, rowIndices(e, ctx.K, [...Array(ctx.K).keys()]));
-    return { ops: [k], weights: gather(oneHotST(row, k, ctx.K), [k]) };
+    return { ops: [k], weights: gather(oneHotST(row, k, ctx.K), [k]), unit: true };
   }
   state(): unknown {
     return {};

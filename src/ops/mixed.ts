@@ -163,3 +163,24 @@ register({
   },
   sweep: [{ k: 8, n: 16 * 32 * 32 }, { k: 5, n: 16 * 32 * 32 }, { k: 8, n: 64 * 16 * 32 * 32 }],
 });
+
+/**
+ * x·w for a gate w ([1]) whose VALUE is exactly 1 by construction — the straight-through gate of a
+ * single executed path (hard Gumbel, the ordered sampler). The output is x itself (a view: no kernel,
+ * no copy, no extra activation); backward gives dx = w·dout = dout and dw = Σ dout ⊙ x, exactly what
+ * mixedSum([x], w) gives when w = 1.
+ */
+export function unitGate(x: Tensor, w: Tensor): Tensor {
+  if (w.size !== 1) throw new ShapeError(`unit_gate: the gate must be one value, got ${shapeStr(w.shape)}`);
+  const dev = x.dev;
+  const gradW = wantsGrad(w);
+  const out = dev.view(x, x.shape);
+  return record(out, 'unit_gate', [x, w], gradW ? [x] : [], (dout) => {
+    let dweight: Tensor | null = null;
+    if (gradW) {
+      dweight = dev.empty([1]);
+      weightGrad(dev, [x], dout, dweight, 0);
+    }
+    return [wantsGrad(x) ? dout : null, dweight];
+  });
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mul, sum } from '../../src/ops/elementwise.js';
-import { mixedSum } from '../../src/ops/mixed.js';
+import { mixedSum, unitGate } from '../../src/ops/mixed.js';
 import { softmax } from '../../src/ops/softmax.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { checkFiniteDiff, expectClose, randArray, testDevice } from '../helpers.js';
@@ -82,5 +82,31 @@ describe('mixed_sum', () => {
     expect(() => mixedSum([a, a], dev.zeros([3]))).toThrow(/mixed_sum: weights \[3\]/);
     expect(() => mixedSum([a, a], dev.zeros([4, 2]), { row: 4 })).toThrow(/row 4/);
     expect(() => mixedSum([], dev.zeros([1]))).toThrow(/mixed_sum/);
+  });
+});
+
+describe('unitGate', () => {
+  // (no finite differences: by design the value ignores w, whose value is 1 by construction — the
+  // gradient is the straight-through one, checked against mixedSum at w = 1 and the float64 dot product)
+  it('value is x itself (no copy); gradients equal mixedSum([x], w) at w = 1 and the float64 reference', async () => {
+    const dev = await testDevice();
+    for (const n of [1, 7, 1001]) {
+      const xs = randArray(n, n);
+      const cs = randArray(n, n + 5);
+      const grads: Float32Array[][] = [];
+      for (const gate of [unitGate, (x: Tensor, w: Tensor) => mixedSum([x], w)]) {
+        const x = dev.tensor(xs, [n], { requiresGrad: true });
+        const w = dev.tensor([1], [1], { requiresGrad: true });
+        const y = gate(x, w).retain();
+        expectClose(await y.read(), xs, 0, 0, 'unit gate value');
+        if (gate === unitGate) expect(y.buffer).toBe(x.buffer);
+        await sum(mul(y, dev.tensor(cs, [n]))).backward();
+        grads.push([await x.grad!.read(), await w.grad!.read()]);
+        [x, w, y].forEach((t) => t.dispose());
+      }
+      expectClose(grads[0][0], grads[1][0], 0, 0, 'dx');
+      expectClose(grads[0][1], grads[1][1], 1e-5, 1e-5, 'dw');
+      expectClose(grads[0][1], [xs.reduce((a, v, i) => a + v * cs[i], 0)], 1e-4, 1e-4, 'dw vs float64');
+    }
   });
 });
