@@ -14,9 +14,9 @@ import { z } from 'zod';
 import { WgnasError } from '../gpu/errors.js';
 import { readMetricTable, splitTable, type MetricRow } from '../hardware/table.js';
 import {
-  DEFAULT_PREDICTOR, GnnPredictor, loadPredictor, savePredictor, type PredictorConfig,
+  DEFAULT_PREDICTOR, loadPredictor, savePredictor,
 } from '../hardware/predictor.js';
-import { DEFAULT_TRAIN, defaultEpochs, encodeArchs, evaluatePredictor, fitTargetNorm, trainPredictor, type TrainResult } from '../hardware/predictor-train.js';
+import { DEFAULT_TRAIN, defaultEpochs, evaluatePredictor, fitPredictor } from '../hardware/predictor-train.js';
 import { openDevice } from '../tensor/device.js';
 import { flag, parseArgs, UsageError } from './args.js';
 import { progress } from './progress.js';
@@ -100,16 +100,10 @@ export async function predictorCommand(argv: readonly string[]): Promise<void> {
   const dev = await openDevice({ adapter: o.adapter });
   try {
     log(`adapter: ${dev.adapter.name} [${dev.adapter.kind}]; ${target}: ${train.length} train / ${test.length} test architectures`);
-    const cfg: PredictorConfig = {
-      ...DEFAULT_PREDICTOR, layers: o.layers, hidden: o.hidden, seed,
-      norm: fitTargetNorm(train.map((r) => r.value), o.transform),
-    };
-    const pred = new GnnPredictor(dev, cfg);
-    const x = encodeArchs(pred, train.map((r) => r.arch));
     const epochs = o.epochs ?? defaultEpochs(train.length, o.batchSize);
-    const opts = { epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, seed };
-    const tr: TrainResult = await trainPredictor(pred, x, train.map((r) => r.value), {
-      ...opts, logEvery: Math.max(1, Math.round(epochs / 20)),
+    const { pred, cfg, train: opts, result: tr } = await fitPredictor(dev, train, {
+      layers: o.layers, hidden: o.hidden, transform: o.transform, epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, seed,
+      logEvery: Math.max(1, Math.round(epochs / 20)),
       log: (e, l) => p.update(`epoch ${e}/${epochs}  loss ${l.toFixed(5)}`, e === epochs),
     });
     const ev = await evaluatePredictor(pred, test.map((r) => r.arch), test.map((r) => r.value));

@@ -15,6 +15,9 @@ import { Nb201Search, splitImageSet } from '../nas/search.js';
 import { buildLut, lutNetworkMs, type Nb201LutConfig } from '../hardware/lut-build.js';
 import { loadLut, type LatencyLut } from '../hardware/lut.js';
 import { measureNetworkLatency } from '../hardware/measure.js';
+import { predictLatencyRelaxed } from '../hardware/predictor.js';
+import { fitPredictor, predictLatencies } from '../hardware/predictor-train.js';
+import { readMetricTable, splitTable } from '../hardware/table.js';
 import { analyticTable, latencyTable, tableCost, type CostTerm } from '../nas/hardware-cost.js';
 import { nb201NetworkCost, parseNb201, type Nb201NetConfig } from '../nas/spaces/nb201.js';
 import { openDevice, type Device } from '../tensor/device.js';
@@ -109,7 +112,10 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
   const cost = nb201NetworkCost(parseNb201(found.archStr), costCfg);
   const measured = await measureNetworkLatency(dev, child, [o.latencyBatch, info.c, info.h, info.w]);
   const predicted: Record<string, number> = {};
-  for (const t of terms) if (t.table) predicted[t.name] = tableCost(t.table, found.arch);
+  for (const t of terms) {
+    if (t.table) predicted[t.name] = tableCost(t.table, found.arch);
+    if (t.predictor) predicted[t.name] = (await predictLatencies(t.predictor, [found.archStr]))[0];
+  }
   if (latencyLut) predicted.latency_ms_lut_network = lutNetworkMs(latencyLut, lutCfg, parseNb201(found.archStr));
   let benchmark: Record<string, number> | undefined;
   try {
@@ -155,7 +161,17 @@ async function hardwareTerm(o: SearchFlagValues, dev: Device, costCfg: Nb201NetC
   const base = { weight: o.costWeight, target: o.target };
   if (o.cost === 'flops' || o.cost === 'params') return { ...base, name: o.cost, table: analyticTable(o.cost, costCfg), norm: 1e6 };
   if (o.hardware.startsWith('table:')) {
-    throw new UsageError(`--hardware ${o.hardware}: table-trained predictors are not wired into the search yet; use --hardware adapter or lut:FILE`);
+    // a device that is not attached: a GNN predictor trained on its measured table, differentiable in α
+    const [, file, column] = /^table:(.+):([^:]+)$/.exec(o.hardware)!;
+    if (o.cost === 'energy' ? !/energy/.test(column) : !/latency/.test(column)) {
+      throw new UsageError(`--cost ${o.cost} with --hardware ${o.hardware}: the column "${column}" does not look like a${o.cost === 'energy' ? 'n energy' : ' latency'} column`);
+    }
+    const table = readMetricTable(file, { target: column });
+    const rows = splitTable(table.rows, Math.min(1000, table.rows.length), o.seed).train;
+    log.line(`training a latency predictor on ${rows.length} rows of ${file} (${column}; ${table.skipped} rows skipped) …`);
+    const { pred } = await fitPredictor(dev, rows, { seed: o.seed });
+    pred.freeze();
+    return { ...base, name: column, fn: (alpha) => predictLatencyRelaxed(pred, alpha), norm: 1, predictor: pred };
   }
   if (o.cost === 'energy') throw new UsageError('--cost energy needs --hardware table:FILE:COLUMN with an energy column');
   let lut: LatencyLut;

@@ -19,7 +19,8 @@ import { Adam } from '../ops/optim.js';
 import { seededRandom } from '../tensor/host-random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { predictorMetrics, type PredictorMetrics } from './metrics.js';
-import { encodeArch, type GnnPredictor, type TargetNorm, type TargetTransform } from './predictor.js';
+import type { Device } from '../tensor/device.js';
+import { DEFAULT_PREDICTOR, encodeArch, GnnPredictor, type PredictorConfig, type TargetNorm, type TargetTransform } from './predictor.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -181,4 +182,26 @@ export async function evaluatePredictor(pred: GnnPredictor, archs: readonly stri
   const t0 = performance.now();
   const p = await predictLatencies(pred, archs);
   return { ...predictorMetrics(p, truth), seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * A predictor with the default architecture, trained on (arch, latency) rows: the one recipe shared by
+ * `wgnas predictor train` and the search's `--hardware table:FILE:COLUMN`.
+ */
+export async function fitPredictor(dev: Device, rows: readonly { arch: string; value: number }[], o: Partial<Pick<PredictorConfig, 'layers' | 'hidden'>> & Partial<Omit<TrainOptions, 'epochs'>> & {
+  seed: number;
+  epochs?: number;
+  transform?: TargetTransform;
+  log?: TrainOptions['log'];
+  logEvery?: number;
+}): Promise<{ pred: GnnPredictor; cfg: PredictorConfig; train: TrainOptions; result: TrainResult }> {
+  const cfg: PredictorConfig = {
+    ...DEFAULT_PREDICTOR, ...(o.layers ? { layers: o.layers } : {}), ...(o.hidden ? { hidden: o.hidden } : {}), seed: o.seed,
+    norm: fitTargetNorm(rows.map((r) => r.value), o.transform ?? 'linear'),
+  };
+  const pred = new GnnPredictor(dev, cfg);
+  const batchSize = o.batchSize ?? DEFAULT_TRAIN.batchSize;
+  const train: TrainOptions = { ...DEFAULT_TRAIN, ...o, batchSize, epochs: o.epochs ?? defaultEpochs(rows.length, batchSize), seed: o.seed };
+  const result = await trainPredictor(pred, encodeArchs(pred, rows.map((r) => r.arch)), rows.map((r) => r.value), train);
+  return { pred, cfg, train, result };
 }

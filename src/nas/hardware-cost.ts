@@ -6,6 +6,7 @@
  */
 import { lutLatencyMs, type LatencyLut } from '../hardware/lut.js';
 import { nb201StageShapes, type Nb201LutConfig } from '../hardware/lut-build.js';
+import type { GnnPredictor } from '../hardware/predictor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { opCost } from './spaces/common.js';
 import { nb201Backbone, NB201_PRIMITIVES, NB201_SPACE, type Nb201NetConfig } from './spaces/nb201.js';
@@ -23,6 +24,8 @@ export interface CostTerm {
   fn?: (alpha: Tensor) => Tensor;
   /** the unit the weight applies to: the term is cost / norm */
   norm: number;
+  /** the learned model behind `fn`, to predict the found architecture's cost */
+  predictor?: GnnPredictor;
 }
 
 const E = 6;
