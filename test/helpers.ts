@@ -2,6 +2,8 @@
  * Test helpers: a poisoned test device, a seeded RNG, float64 comparison, and a finite-difference
  * gradient checker. CPU references live with the tests, in float64; they never run in the library.
  */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
 import { openDevice, type Device } from '../src/index.js';
 import type { Tensor } from '../src/tensor/tensor.js';
@@ -71,4 +73,14 @@ export async function checkFiniteDiff(
     const err = Math.abs(fd - analytic[i]);
     expect(err, `d/dx[${i}]: finite difference ${fd}, backward ${analytic[i]}`).toBeLessThanOrEqual(atol + rtol * Math.abs(fd));
   }
+}
+
+/**
+ * Path of a public benchmark table from ../shared/datasets (beside the repository, as on the project's
+ * machines and CI), or $WGNAS_SHARED_DATASETS; undefined when absent (the tests that need it are skipped,
+ * saying so).
+ */
+export function sharedDataset(file: string): string | undefined {
+  const dirs = [process.env.WGNAS_SHARED_DATASETS, resolve(process.cwd(), '../shared/datasets'), resolve(process.cwd(), 'datasets')];
+  return dirs.filter((d): d is string => Boolean(d)).map((d) => join(d, file)).find((p) => existsSync(p));
 }

@@ -6,7 +6,7 @@ import {
 } from '../../src/hardware/graph.js';
 import { createLut, lutLatencyMs, setEntry } from '../../src/hardware/lut.js';
 import { readMetricTable } from '../../src/hardware/table.js';
-import { expectClose, rng } from '../helpers.js';
+import { expectClose, rng, sharedDataset } from '../helpers.js';
 
 const ARCH1 = '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|';
 const F = NB201_VOCAB.length + 5;
@@ -70,7 +70,7 @@ describe('NB201 node features', () => {
     expect(row(7)).toEqual([...oneHot('output'), 0.25, 1, 0.5, 0, 0]);
   });
 
-  const ARCHS = ['datasets/nb201_archs.csv', '/work/shared/datasets/nb201_archs.csv'].find((p) => existsSync(p));
+  const ARCHS = sharedDataset('nb201_archs.csv');
   it.skipIf(!ARCHS)('conv FLOPs of the edges add up to the NB201 table\'s network FLOPs (needs nb201_archs.csv)', () => {
     // NB201 counts a multiply-add as one FLOP and pooling as none; everything outside the cells is constant
     const t = readMetricTable(ARCHS!, { target: 'cifar10_flops_M' });

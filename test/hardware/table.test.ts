@@ -1,3 +1,4 @@
+import { sharedDataset } from '../helpers.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ function csvFile(name: string, text: string): string {
 }
 
 /** The HW-NAS-Bench table: in the repo's datasets/ if the lead copied it there, else the shared folder. */
-const HWNB = ['datasets/hwnasbench_nb201_cifar10.csv', '/work/shared/datasets/hwnasbench_nb201_cifar10.csv'].find((p) => existsSync(p));
+const HWNB = sharedDataset('hwnasbench_nb201_cifar10.csv');
 const EXAMPLES = HWNB && join(HWNB, '..', 'hwnasbench_reference_examples.json');
 
 describe('parseCsv', () => {
