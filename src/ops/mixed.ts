@@ -173,7 +173,9 @@ register({
 export function unitGate(x: Tensor, w: Tensor): Tensor {
   if (w.size !== 1) throw new ShapeError(`unit_gate: the gate must be one value, got ${shapeStr(w.shape)}`);
   const dev = x.dev;
+  // decided now: by the time backward runs, x may already be freed (which clears its node)
   const gradW = wantsGrad(w);
+  const gradX = wantsGrad(x);
   const out = dev.view(x, x.shape);
   return record(out, 'unit_gate', [x, w], gradW ? [x] : [], (dout) => {
     let dweight: Tensor | null = null;
@@ -181,6 +183,6 @@ export function unitGate(x: Tensor, w: Tensor): Tensor {
       dweight = dev.empty([1]);
       weightGrad(dev, [x], dout, dweight, 0);
     }
-    return [wantsGrad(x) ? dout : null, dweight];
+    return [gradX ? dout : null, dweight];
   });
 }

@@ -120,7 +120,8 @@ export class Tensor {
       this.grad.dispose();
       this.grad = null;
     }
-    this.node = null;
+    // the node is kept: backward frees unneeded intermediates early, and backward closures still ask
+    // whether such an input needs a gradient (input.node !== null); backward clears nodes it has run
   }
 
 }

@@ -152,3 +152,23 @@ describe('channels', () => {
     for (const t of [a, b]) t.dispose();
   });
 });
+
+describe('autograd through ops whose inputs backward frees early', () => {
+  it('concat of intermediates (not saved by concat) passes gradients back', async () => {
+    const { concat } = await import('../../src/ops/channels.js');
+    const { relu, scale, sum, mul } = await import('../../src/ops/elementwise.js');
+    const dev = await testDevice();
+    const xs = randArray(2 * 3 * 4 * 4, 17);
+    const x = dev.tensor(xs, [2, 3, 4, 4], { requiresGrad: true });
+    // a = 2x and b = relu(x) are intermediates that only concat reads
+    const y = concat([scale(x, 2), relu(x)]);
+    const c = randArray(y.size, 18);
+    await sum(mul(y, dev.tensor(c, y.shape))).backward();
+    const want = Array.from(xs, (v, i) => {
+      const n = Math.floor(i / 48), r = i % 48;
+      return 2 * c[n * 96 + r] + (v > 0 ? c[n * 96 + 48 + r] : 0);
+    });
+    expectClose(await x.grad!.read(), want, 1e-6, 1e-6, 'd concat');
+    x.dispose();
+  });
+});
