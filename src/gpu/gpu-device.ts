@@ -62,8 +62,12 @@ export class GpuDevice {
   readonly hasTimestamps: boolean;
   readonly debug: boolean;
   poison: boolean;
-  /** route Dawn's completion polling through a timer while waiting (see throttledPolling) */
-  readonly quietPolling: boolean;
+  /**
+   * Route Dawn's completion polling through a timer while waiting (see throttledPolling): ~1.8× the
+   * training throughput on lavapipe. Latency measurement turns it off: with the CPU idle between tiny
+   * dispatches, lavapipe's workers go cold and batch-1 networks time 3–4× slower and far noisier.
+   */
+  quietPolling: boolean;
   private encoder?: GPUCommandEncoder;
   private batch: string[] = [];
   private uniformsInFlight: GPUBuffer[] = [];
