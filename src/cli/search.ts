@@ -113,7 +113,7 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
   const measured = await measureNetworkLatency(dev, child, [o.latencyBatch, info.c, info.h, info.w]);
   const predicted: Record<string, number> = {};
   for (const t of terms) {
-    if (t.table) predicted[t.name] = tableCost(t.table, found.arch);
+    if (t.table) predicted[t.name] = (t.offset ?? 0) + tableCost(t.table, found.arch);
     if (t.predictor) predicted[t.name] = (await predictLatencies(t.predictor, [found.archStr]))[0];
   }
   if (latencyLut) predicted.latency_ms_lut_network = lutNetworkMs(latencyLut, lutCfg, parseNb201(found.archStr));
@@ -138,7 +138,7 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
     params: child.numParameters(),
     flops: 2 * cost.flops,
     peak_gpu_bytes: found.peakLiveBytes,
-    cost_terms: terms.map((t) => ({ name: t.name, weight: t.weight, target: t.target })),
+    cost_terms: terms.map((t) => ({ name: t.name, weight: t.weight, target: t.target, offset: t.offset })),
     predicted_cost: predicted,
     measured_latency_ms: { batch: o.latencyBatch, median: measured.medianMs, p10: measured.p10Ms, p90: measured.p90Ms, source: measured.source },
     retrain_peak_gpu_bytes: rt.peakLiveBytes,
@@ -183,5 +183,7 @@ async function hardwareTerm(o: SearchFlagValues, dev: Device, costCfg: Nb201NetC
     log.line(`latency table of ${lut.adapter.description || lut.adapter.device} (${Object.keys(lut.entries).length} entries)`);
   }
   keepLut(lut);
-  return { ...base, name: 'latency_ms', table: latencyTable(lut, lutCfg), norm: 1 };
+  // the fixed parts (stem, reductions, head, node sums): the network latency of an all-skip cell
+  const offset = lutNetworkMs(lut, lutCfg, parseNb201('|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|'));
+  return { ...base, name: 'latency_ms', table: latencyTable(lut, lutCfg), norm: 1, offset };
 }

@@ -16,8 +16,10 @@ export interface CostTerm {
   name: string;
   /** λ or κ */
   weight: number;
-  /** penalise (E[cost]/target − 1)² instead of E[cost] */
+  /** penalise ((offset + E[cost])/target − 1)² instead of E[cost] */
   target?: number;
+  /** the architecture-independent cost (stem, reductions, head), added before comparing with target */
+  offset?: number;
   /** per-(edge, op) costs [E·K] (row-major), or … */
   table?: Float32Array;
   /** … a differentiable function of α giving the cost [1] */

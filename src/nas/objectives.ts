@@ -3,7 +3,9 @@
  * P = softmax(α) [E, K]:
  *  - expectedCost: Σ_e Σ_k P[e,k]·c[e,k] for a per-(edge, op) cost table c (FLOPs, params, LUT latency…),
  *    divided by `norm` so the weight κ/λ is scale-free;
- *  - targetPenalty: (E[cost]/target − 1)², pulling the expected cost to a budget instead of down;
+ *  - targetPenalty: ((offset + E[cost])/target − 1)², pulling the whole network's cost to a budget
+ *    instead of down (the search evaluates it under a sharpened softmax(α/τ), so that the expectation
+ *    tracks the cell argmax will derive rather than a mixture that averages to the budget);
  *  - identityPenalty (SurgeNAS identity-mapping regulariser): Σ_e P[e, skip], discouraging the
  *    over-selection of skip connections that collapses one-level/DARTS searches.
  */
@@ -22,8 +24,9 @@ export function expectedCost(probs: Tensor, table: Tensor): Tensor {
   return sum(mul(probs, table));
 }
 
-export function targetPenalty(expected: Tensor, target: number): Tensor {
-  const rel = scale(expected, 1 / target, -1);
+/** ((offset + E[cost]) / target − 1)²; offset = the architecture-independent part (stem, reductions, head). */
+export function targetPenalty(expected: Tensor, target: number, offset = 0): Tensor {
+  const rel = scale(expected, 1 / target, offset / target - 1);
   return mul(rel, rel);
 }
 

@@ -71,6 +71,8 @@ const E = 6;
 const K = NB201_PRIMITIVES.length;
 const NONE = NB201_PRIMITIVES.indexOf('none');
 const SKIP = NB201_PRIMITIVES.indexOf('skip_connect');
+/** temperature of the sharpened softmax(α/τ) that budget (--target) terms are evaluated under */
+const TARGET_TAU = 0.1;
 
 export function toRows(flat: Float32Array, rows: number, cols: number): number[][] {
   return Array.from({ length: rows }, (_, r) => Array.from(flat.subarray(r * cols, (r + 1) * cols)));
@@ -120,11 +122,18 @@ export class Nb201Search {
     const task = crossEntropy(logits, y);
     if (!withArchTerms) return { logits, loss: task };
     const terms: [number, Tensor | undefined][] = [[this.opts.identityWeight, this.opts.identityWeight ? identityPenalty(P, SKIP, E, K) : undefined]];
+    let sharp: Tensor | undefined;
     this.opts.terms.forEach((t, i) => {
       if (t.weight === 0) return;
       const table = this.tables[i];
-      const cost = table ? expectedCost(P, table) : t.fn ? scale(t.fn(this.alpha), 1 / t.norm) : undefined;
-      terms.push([t.weight, cost && (t.target ? targetPenalty(cost, t.target / t.norm) : cost)]);
+      if (t.target !== undefined) {
+        // a budget: the cost of (nearly) the cell argmax derives, not of the soft mixture
+        sharp ??= softmax(scale(this.alpha, 1 / TARGET_TAU));
+        const cost = table ? expectedCost(sharp, table) : scale(t.fn!(scale(this.alpha, 1 / TARGET_TAU)), 1 / t.norm);
+        terms.push([t.weight, targetPenalty(cost, t.target / t.norm, (t.offset ?? 0) / t.norm)]);
+        return;
+      }
+      terms.push([t.weight, table ? expectedCost(P, table) : t.fn ? scale(t.fn(this.alpha), 1 / t.norm) : undefined]);
     });
     const loss = combine(task, terms);
     return { logits, loss };
