@@ -60,6 +60,16 @@ export interface SamplerContext {
   K: number;
   /** indices of candidates that are the 'none' op (not executed by all-path samplers) */
   noneIndex: number;
+  /**
+   * per row, the columns that may run (default: all K). A blocked column must also have probability 0
+   * (the search adds a −1e4 logit bias to it), so weights and gradients ignore it.
+   */
+  allowed?: readonly (readonly number[])[];
+}
+
+/** the columns row e may run */
+export function rowChoices(ctx: Pick<SamplerContext, 'K' | 'allowed'>, e: number): readonly number[] {
+  return ctx.allowed?.[e] ?? [...Array(ctx.K).keys()];
 }
 
 export interface Sampler {
@@ -91,7 +101,7 @@ export class MixtureSampler implements Sampler {
     return softmax(ctx.alpha);
   }
   plan(ctx: SamplerContext, e: number): EdgePlan {
-    const ops = [...Array(ctx.K).keys()].filter((k) => k !== ctx.noneIndex);
+    const ops = rowChoices(ctx, e).filter((k) => k !== ctx.noneIndex);
     return { ops, weights: gather(ctx.probs, rowIndices(e, ctx.K, ops)) };
   }
   state(): unknown {
@@ -148,12 +158,14 @@ export class BinarySampler implements Sampler {
       u -= p[off + i];
       if (u <= 0) return i;
     }
+    // rounding left u > 0: the last candidate with probability > 0
+    for (let i = n - 1; i >= 0; i--) if (i !== exclude && p[off + i] > 0) return i;
     return exclude === n - 1 ? n - 2 : n - 1;
   }
   plan(ctx: SamplerContext, e: number): EdgePlan {
     const p = ctx.probsHost!;
     const a = this.draw(p, e * ctx.K, ctx.K);
-    const b = ctx.K > 1 ? this.draw(p, e * ctx.K, ctx.K, a) : a;
+    const b = rowChoices(ctx, e).length > 1 ? this.draw(p, e * ctx.K, ctx.K, a) : a;
     const pair = a === b ? [a] : [a, b];
     const pr = softmaxVec(gather(ctx.alpha, rowIndices(e, ctx.K, pair)));
     const pa = p[e * ctx.K + a];
@@ -176,33 +188,44 @@ export class BinarySampler implements Sampler {
 export class OrderedSampler implements Sampler {
   readonly name: SamplerName = 'ordered';
   readonly needsProbs = false;
-  private perms: number[][] = [];
-  private cycle = -1;
+  /** per row count n: the cycle its permutations were drawn for, and the permutations of its rows */
+  private perms = new Map<number, { cycle: number; byRow: Map<number, number[]> }>();
   constructor(private readonly seed: number) {}
   stepProbs(ctx: Omit<SamplerContext, 'probs' | 'probsHost'>): Tensor {
     return softmax(ctx.alpha);
   }
-  /** the op edge e runs at `step`: position step mod K of the edge's permutation for cycle step div K */
-  choice(step: number, e: number, E: number, K: number): number {
-    const cycle = Math.floor(step / K);
-    if (cycle !== this.cycle) {
-      const r = seededRandom(this.seed * 1_000_003 + cycle);
-      this.perms = Array.from({ length: E }, () => {
-        const p = [...Array(K).keys()];
-        for (let i = K - 1; i > 0; i--) {
+  /**
+   * The column row e runs at `step`: position step mod n of the row's permutation of its n allowed
+   * columns for cycle ⌊step / n⌋. Rows with the same n share a cycle and one seeded generator, drawn in
+   * row order (with every row allowing all K columns this is one permutation per edge per K steps).
+   */
+  choice(step: number, e: number, E: number, K: number, allowed?: readonly (readonly number[])[]): number {
+    const cols = (r: number): readonly number[] => allowed?.[r] ?? [...Array(K).keys()];
+    const n = cols(e).length;
+    const cycle = Math.floor(step / n);
+    let group = this.perms.get(n);
+    if (!group || group.cycle !== cycle) {
+      const r = seededRandom(this.seed * 1_000_003 + cycle + (n === K ? 0 : 7_919 * n));
+      const byRow = new Map<number, number[]>();
+      for (let row = 0; row < E; row++) {
+        const c = cols(row);
+        if (c.length !== n) continue;
+        const p = [...c];
+        for (let i = n - 1; i > 0; i--) {
           const j = Math.floor(r() * (i + 1));
           [p[i], p[j]] = [p[j], p[i]];
         }
-        return p;
-      });
-      this.cycle = cycle;
+        byRow.set(row, p);
+      }
+      group = { cycle, byRow };
+      this.perms.set(n, group);
     }
-    return this.perms[e][step % K];
+    return group.byRow.get(e)![step % n];
   }
   plan(ctx: SamplerContext, e: number): EdgePlan {
-    const k = this.choice(ctx.step, e, ctx.E, ctx.K);
+    const k = this.choice(ctx.step, e, ctx.E, ctx.K, ctx.allowed);
     const row = gather(ctx.probs, rowIndices(e, ctx.K, [...Array(ctx.K).keys()]));
-    return { ops: [k], weights: gather(oneHotST(row, k, ctx.K), [k]), unit: true };
+    return { ops: [k], weights: gather(oneHotST(row, k, rowChoices(ctx, e).length), [k]), unit: true };
   }
   state(): unknown {
     return {};

@@ -29,9 +29,9 @@ async function setup(seed: number) {
 }
 
 /** one edge: out = mixedSum(o[plan.ops], plan.weights); L = <c, out>; returns the edge output value */
-async function edgeStep(dev: Awaited<ReturnType<typeof testDevice>>, alpha: Tensor, name: 'mixture' | 'ordered' | 'binary' | 'gumbel', step: number, outs: Float32Array[], c: Float32Array, sampler: ReturnType<typeof makeSampler>): Promise<{ value: Float32Array; ops: number[] }> {
+async function edgeStep(dev: Awaited<ReturnType<typeof testDevice>>, alpha: Tensor, name: 'mixture' | 'ordered' | 'binary' | 'gumbel', step: number, outs: Float32Array[], c: Float32Array, sampler: ReturnType<typeof makeSampler>, allowed?: number[][]): Promise<{ value: Float32Array; ops: number[] }> {
   return dev.tidy(async () => {
-    const base = { alpha, step, E: 1, K, noneIndex: NONE };
+    const base = { alpha, step, E: 1, K, noneIndex: NONE, allowed };
     const probs = name === 'gumbel' ? sampler.stepProbs(base) : softmax(alpha);
     const ctx: SamplerContext = { ...base, probs, probsHost: sampler.needsProbs ? await probs.read() : undefined };
     const plan = sampler.plan(ctx, 0);
@@ -76,6 +76,29 @@ describe('samplers', () => {
     // alpha.grad accumulated over two full cycles (2K steps): the per-step mean is the exact gradient
     const got = Array.from(await alpha.grad!.read(), (v) => v / (2 * K));
     expectClose(got, exactMixtureGrad(a, g), 1e-5, 1e-4, 'ordered cycle-mean dα');
+    alpha.dispose();
+  });
+
+  it('blocked columns (MBConv layers that cannot skip): never run; ordered cycles over the allowed ones with the exact cycle-mean gradient', async () => {
+    const { dev, a, outs, c, g } = await setup(4);
+    const BLOCKED = 3;
+    const allowed = [[0, 1, 2, 4]];
+    const masked = Float32Array.from(a, (v, k) => (k === BLOCKED ? v - 1e4 : v)); // as the search biases α
+    const want = exactMixtureGrad(masked, g);
+    const mix = await edgeStep(dev, dev.parameter(masked, [1, K]), 'mixture', 0, outs, c, makeSampler('mixture', { seed: 1 }), allowed);
+    expect(mix.ops).toEqual([1, 2, 4]);
+    const alpha = dev.parameter(masked, [1, K]);
+    const s = makeSampler('ordered', { seed: 3 });
+    for (const cycle of [0, 1]) {
+      const seen: number[] = [];
+      for (let t = cycle * 4; t < (cycle + 1) * 4; t++) seen.push(...(await edgeStep(dev, alpha, 'ordered', t, outs, c, s, allowed)).ops);
+      expect([...seen].sort()).toEqual([0, 1, 2, 4]);
+    }
+    const got = Array.from(await alpha.grad!.read(), (v) => v / 8);
+    expectClose(got, want, 1e-5, 1e-4, 'ordered (blocked column) cycle-mean dα');
+    expect(got[BLOCKED]).toBe(0);
+    const bin = makeSampler('binary', { seed: 5 });
+    for (let t = 0; t < 20; t++) expect((await edgeStep(dev, dev.parameter(masked, [1, K]), 'binary', t, outs, c, bin, allowed)).ops).not.toContain(BLOCKED);
     alpha.dispose();
   });
 
