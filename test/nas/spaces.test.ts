@@ -257,9 +257,11 @@ describe('DARTS space', () => {
     expect(opCost(DARTS_SPACE, 'skip_connect', s2)).toEqual({ flops: 256 * 16 * 16, params: 256 + 32 }); // FactorizedReduce
     expect(opCost(DARTS_SPACE, 'skip_connect', { ...s2, affine: false })).toEqual({ flops: 256 * 16 * 16, params: 256 });
     expect(opCost(DARTS_SPACE, 'max_pool_3x3', s2)).toEqual({ flops: 0, params: 0 });
-    expect(() => opCost(DARTS_SPACE, 'skip_connect', { ...s2, H: 31 })).toThrow(/FactorizedReduce needs even H, W/);
+    // odd sizes: the shifted half is zero-padded back (shiftCrop), both halves ⌈31/2⌉ = 16 rows
+    expect(opCost(DARTS_SPACE, 'skip_connect', { ...s2, H: 31 })).toEqual({ flops: 256 * 16 * 16, params: 256 + 32 });
+    expect(() => opCost(DARTS_SPACE, 'skip_connect', { ...s2, C: 15 })).toThrow(/FactorizedReduce needs even output channels/);
     expect(() => opCost(DARTS_SPACE, 'sep_conv_3x3', { ...s1, Cout: 32 })).toThrow(/keep the channel count/);
-    expect(opCostTable(DARTS_SPACE, { ...s2, H: 31 })[3]).toBeNull();
+    expect(opCostTable(DARTS_SPACE, { ...s2, C: 15 })[3]).toBeNull();
   });
 
   it('DARTS_V2 network (C=36, 20 cells, CIFAR-10) has the published 3.349342 M params and 528.36 M multiply-adds', () => {

@@ -196,7 +196,7 @@ export const DARTS_SPACE: SearchSpace<DartsPrimitive> = Object.freeze({
   opCost: (op: DartsPrimitive, s: OpShape) => DARTS_OP_COST[op](s),
   allows: (op: DartsPrimitive, s: OpShape) =>
     (s.Cout ?? s.C) === s.C && (s.stride === 1 || s.stride === 2) &&
-    (op !== 'skip_connect' || s.stride === 1 || (s.H % 2 === 0 && s.W % 2 === 0 && s.C % 2 === 0)),
+    (op !== 'skip_connect' || s.stride === 1 || s.C % 2 === 0),
 });
 
 /** DARTS ops keep the channel count and use stride 1 (normal cells) or 2 (reduction cells). */
@@ -222,11 +222,13 @@ function sepConv(s: OpShape, k: number): Cost {
   return { flops: 2 * a.flops, params: 2 * a.params };
 }
 
-/** FactorizedReduce(cin→cout): two 1×1 stride-2 convs cin→cout/2 on offset grids, concatenated, then BN. */
+/**
+ * FactorizedReduce(cin→cout): two 1×1 stride-2 convs cin→cout/2 on offset grids, concatenated, then BN.
+ * Odd H or W (DARTS's PyTorch code fails there): the offset grid is zero-padded back to H×W (shiftCrop),
+ * so both halves are ⌈H/2⌉×⌈W/2⌉ — 28×28 inputs with a stride-2 stem reach 7×7 cells.
+ */
 export function factorizedReduce(cin: number, cout: number, h: number, w: number, affine?: boolean): Cost {
-  if (h % 2 !== 0 || w % 2 !== 0 || cout % 2 !== 0) {
-    throw new SearchSpaceError(`FactorizedReduce needs even H, W and output channels; got H=${h}, W=${w}, Cout=${cout}`);
-  }
+  if (cout % 2 !== 0) throw new SearchSpaceError(`FactorizedReduce needs even output channels; got Cout=${cout}`);
   const c = convCost(cin, cout / 2, 1, convOut(h, 1, 2, 0), convOut(w, 1, 2, 0));
   return { flops: 2 * c.flops, params: 2 * c.params + bnParams(cout, affine) };
 }
