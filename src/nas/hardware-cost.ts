@@ -1,15 +1,15 @@
 /**
- * Cost terms of the search loss for the NAS-Bench-201 space. A term is either a per-(edge, op) table c
+ * Cost terms of the search loss. A term is either a per-(edge, op) table c
  * (expected cost Σ_e Σ_k softmax(α)[e,k]·c[e,k], exact for costs that add over ops: FLOPs, params, LUT
  * latency) or a differentiable function of α (a learned predictor, which also models what does not add).
- * Table entries sum the op's cost over every cell that shares α (N cells in each of the 3 stages).
+ * Table entries sum the op's cost over every cell that shares α; analytic FLOPs/params tables of every
+ * space come from its SpaceBinding (space-binding.ts), the LUT latency table (NB201 cells) from here.
  */
 import { lutLatencyMs, type LatencyLut } from '../hardware/lut.js';
 import { nb201StageShapes, type Nb201LutConfig } from '../hardware/lut-build.js';
 import type { GnnPredictor } from '../hardware/predictor.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { opCost } from './spaces/common.js';
-import { nb201Backbone, NB201_PRIMITIVES, NB201_SPACE, type Nb201NetConfig } from './spaces/nb201.js';
+import { NB201_PRIMITIVES } from './spaces/nb201.js';
 
 export interface CostTerm {
   /** what it is, for logs and result.json: 'flops', 'params', 'latency_ms', 'edgegpu_latency' … */
@@ -42,12 +42,6 @@ function perEdge(perOp: (op: (typeof NB201_PRIMITIVES)[number]) => number): Floa
   return out;
 }
 
-/** Multiply-adds or parameters of each (edge, op), summed over the cells sharing α. */
-export function analyticTable(kind: 'flops' | 'params', cfg: Nb201NetConfig): Float32Array {
-  const { stages } = nb201Backbone(cfg);
-  return perEdge((op) => cfg.N * stages.reduce((a, shape) => a + opCost(NB201_SPACE, op, shape)[kind], 0));
-}
-
 /** LUT latency (ms) of each (edge, op), summed over the cells sharing α; 'none' and skips cost 0. */
 export function latencyTable(lut: LatencyLut, cfg: Nb201LutConfig): Float32Array {
   const shapes = nb201StageShapes(cfg);
@@ -59,9 +53,4 @@ export function latencyTable(lut: LatencyLut, cfg: Nb201LutConfig): Float32Array
       return a + ms;
     }, 0);
   });
-}
-
-/** Σ_e table[e, k*] for a discrete cell (the cost the table predicts for the found architecture). */
-export function tableCost(table: Float32Array, arch: readonly string[]): number {
-  return arch.reduce((a, op, e) => a + table[e * K + NB201_PRIMITIVES.indexOf(op as never)], 0);
 }

@@ -3,9 +3,9 @@
  * P = softmax(α) [E, K]:
  *  - expectedCost: Σ_e Σ_k P[e,k]·c[e,k] for a per-(edge, op) cost table c (FLOPs, params, LUT latency…),
  *    divided by `norm` so the weight κ/λ is scale-free;
- *  - targetPenalty: ((offset + E[cost])/target − 1)², pulling the whole network's cost to a budget
- *    instead of down (the search evaluates it under a sharpened softmax(α/τ), so that the expectation
- *    tracks the cell argmax will derive rather than a mixture that averages to the budget);
+ *  - targetPenalty: ((offset + cost)/target − 1)², pulling the whole network's cost to a budget instead
+ *    of down (the search feeds it the argmax cell's cost with the soft expectation's gradient —
+ *    straight-through — so the budget binds the cell it will derive);
  *  - identityPenalty (SurgeNAS identity-mapping regulariser): Σ_e P[e, skip], discouraging the
  *    over-selection of skip connections that collapses one-level/DARTS searches.
  */

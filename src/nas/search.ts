@@ -1,5 +1,5 @@
 /**
- * Supernet search on the NAS-Bench-201 space: a sampler picks what each edge runs, the loss is
+ * Supernet search on any space with a SpaceBinding (NAS-Bench-201, DARTS, MBConv): a sampler picks what each edge runs, the loss is
  * task + μ·identity-mapping penalty + λ·expected complexity (+ κ·hardware cost, see objectives.ts),
  * and w and α are optimised one-level (same batch, SurgeNAS) or bi-level (DARTS first order: w on a
  * train batch, α on a held-out batch). Every epoch ends with an atomic checkpoint; a killed run
@@ -15,12 +15,12 @@ import type { Device } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { cosineLr, EpochMeter } from '../nn/train.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type TensorState } from './checkpoint.js';
-import { nb201Supernet, type Nb201Network } from './nb201-net.js';
-import { scale } from '../ops/elementwise.js';
+import { add, scale, sub } from '../ops/elementwise.js';
 import type { CostTerm } from './hardware-cost.js';
 import { combine, costTable, expectedCost, identityPenalty, targetPenalty } from './objectives.js';
 import { makeSampler, type EdgePlan, type Sampler, type SamplerName } from './samplers.js';
-import { deriveNb201, formatNb201, NB201_PRIMITIVES, type Nb201Primitive } from './spaces/nb201.js';
+import type { DerivedArch, PlannedNetwork, SpaceBinding } from './space-binding.js';
+import { deriveUnderBudget } from './budget.js';
 
 export interface SearchOptions {
   sampler: SamplerName;
@@ -31,12 +31,11 @@ export interface SearchOptions {
   /** derive without 'none' (DARTS rule) */
   excludeNone: boolean;
   batchSize: number;
-  channels: number;
-  cellsPerStage: number;
-  stemStride: number;
   seed: number;
   lr: number;
   archLr: number;
+  /** a budget term's band is target·(1 ± targetTolerance): the derivation picks the most likely architecture in it */
+  targetTolerance: number;
   /** μ: identity-mapping regulariser weight */
   identityWeight: number;
   /** λ·complexity and κ·hardware terms (see hardware-cost.ts) */
@@ -46,9 +45,9 @@ export interface SearchOptions {
   log?: (line: string, final: boolean) => void;
 }
 
-export interface SearchResult {
-  arch: Nb201Primitive[];
-  archStr: string;
+export interface SearchResult extends DerivedArch {
+  /** with a budget (--target) on a cost table: the unconstrained argmax and how the budget was met */
+  budget?: { argmax: string; lo: number; hi: number; cost: number; inBudget: boolean };
   alphaHistory: number[][][];
   seconds: number;
   peakLiveBytes: number;
@@ -67,12 +66,8 @@ interface SearchMeta {
   options: unknown;
 }
 
-const E = 6;
-const K = NB201_PRIMITIVES.length;
-const NONE = NB201_PRIMITIVES.indexOf('none');
-const SKIP = NB201_PRIMITIVES.indexOf('skip_connect');
-/** temperature of the sharpened softmax(α/τ) that budget (--target) terms are evaluated under */
-const TARGET_TAU = 0.1;
+/** logit bias of α entries a row may not run: softmax gives them probability 0 (exp(−1e4) underflows) */
+const BLOCKED = -1e4;
 
 export function toRows(flat: Float32Array, rows: number, cols: number): number[][] {
   return Array.from({ length: rows }, (_, r) => Array.from(flat.subarray(r * cols, (r + 1) * cols)));
@@ -87,16 +82,22 @@ export function splitImageSet(d: ImageSet): [ImageSet, ImageSet] {
   return [a, b];
 }
 
-export class Nb201Search {
-  readonly net: Nb201Network;
+export class SupernetSearch {
+  readonly net: PlannedNetwork;
   readonly alpha: Tensor;
+  /** [rows, cols] 0 / BLOCKED, added to α before every softmax (absent when every row may run every column) */
+  private readonly mask?: Tensor;
+  private readonly E: number;
+  private readonly K: number;
   readonly wOpt: SGD;
   readonly aOpt: Adam;
   readonly sampler: Sampler;
   private tables: (Tensor | undefined)[];
 
-  constructor(readonly dev: Device, readonly opts: SearchOptions, readonly data: { inChannels: number; classes: number }) {
-    this.net = nb201Supernet(dev, { C: opts.channels, N: opts.cellsPerStage, inChannels: data.inChannels, classes: data.classes, stemStride: opts.stemStride, seed: opts.seed });
+  constructor(readonly dev: Device, readonly opts: SearchOptions, readonly space: SpaceBinding) {
+    const [E, K] = [space.rows, space.cols];
+    [this.E, this.K] = [E, K];
+    this.net = space.supernet();
     // α ~ 1e-3·N(0, 1) from the GPU RNG, as DARTS initialises it
     const a = normal(dev, [E, K], opts.seed, 0, 0, 1e-3);
     a.persistent = true;
@@ -104,16 +105,27 @@ export class Nb201Search {
     a.label = 'alpha';
     dev.disown(a);
     this.alpha = a;
+    if (space.allowed) {
+      const bias = new Float32Array(E * K).fill(BLOCKED);
+      space.allowed.forEach((cols, r) => cols.forEach((c) => (bias[r * K + c] = 0)));
+      this.mask = dev.tensor(bias, [E, K], { persistent: true, label: 'alpha-mask' });
+    }
     this.wOpt = new SGD(this.net.parameters(), { lr: opts.lr, momentum: 0.9, weightDecay: 3e-4 });
     this.aOpt = new Adam([this.alpha], { lr: opts.archLr, beta1: 0.5, beta2: 0.999, weightDecay: 1e-3 });
     this.sampler = makeSampler(opts.sampler, { seed: opts.seed, hardGumbel: true, tau: (s) => Math.max(0.1, 10 * Math.pow(0.9995, s)) });
     this.tables = opts.terms.map((t) => (t.table && t.weight !== 0 ? costTable(dev, t.table, E, K, t.norm) : undefined));
   }
 
+  /** the logits the samplers and objectives see: α, with blocked entries at −1e4 */
+  private logits(): Tensor {
+    return this.mask ? add(this.alpha, this.mask) : this.alpha;
+  }
+
   /** Forward of one batch under the sampler's plans; returns [logits, loss terms] inside the caller's scope. */
   async stepLoss(x: Tensor, y: Tensor, step: number, withArchTerms: boolean): Promise<{ logits: Tensor; loss: Tensor }> {
-    const base = { alpha: this.alpha, step, E, K, noneIndex: NONE };
-    const P = softmax(this.alpha);
+    const { E, K, space } = this;
+    const base = { alpha: this.logits(), step, E, K, noneIndex: space.noneIndex, allowed: space.allowed };
+    const P = softmax(base.alpha);
     const probs = this.sampler.name === 'gumbel' ? this.sampler.stepProbs(base) : P;
     const probsHost = this.sampler.needsProbs ? await probs.read() : undefined;
     const ctx = { ...base, probs, probsHost };
@@ -121,20 +133,24 @@ export class Nb201Search {
     const logits = this.net.forwardPlanned(x, plans);
     const task = crossEntropy(logits, y);
     if (!withArchTerms) return { logits, loss: task };
-    const terms: [number, Tensor | undefined][] = [[this.opts.identityWeight, this.opts.identityWeight ? identityPenalty(P, SKIP, E, K) : undefined]];
-    let sharp: Tensor | undefined;
-    this.opts.terms.forEach((t, i) => {
-      if (t.weight === 0) return;
+    const terms: [number, Tensor | undefined][] = [[this.opts.identityWeight, this.opts.identityWeight ? identityPenalty(P, space.skipIndex, E, K) : undefined]];
+    let hard: Tensor | undefined;
+    for (const [i, t] of this.opts.terms.entries()) {
+      if (t.weight === 0) continue;
       const table = this.tables[i];
-      if (t.target !== undefined) {
-        // a budget: the cost of (nearly) the cell argmax derives, not of the soft mixture
-        sharp ??= softmax(scale(this.alpha, 1 / TARGET_TAU));
-        const cost = table ? expectedCost(sharp, table) : scale(t.fn!(scale(this.alpha, 1 / TARGET_TAU)), 1 / t.norm);
-        terms.push([t.weight, targetPenalty(cost, t.target / t.norm, (t.offset ?? 0) / t.norm)]);
-        return;
+      const soft = table ? expectedCost(P, table) : t.fn ? scale(t.fn(this.alpha), 1 / t.norm) : undefined;
+      if (t.target === undefined || !soft) {
+        terms.push([t.weight, soft]);
+        continue;
       }
-      terms.push([t.weight, table ? expectedCost(P, table) : t.fn ? scale(t.fn(this.alpha), 1 / t.norm) : undefined]);
-    });
+      // a budget binds the architecture derivation gives, not a mixture that averages to it: straight-
+      // through, value = cost of the derived architecture, gradient = that of the soft expectation
+      // (one [E, K] readback per step)
+      hard ??= this.dev.tensor(space.selection(space.derive(toRows(await P.read(), E, K), this.opts.excludeNone)), [E, K]);
+      const hardCost = table ? expectedCost(hard, table) : scale(t.fn!(scale(hard, 50)), 1 / t.norm);
+      const correction = this.dev.noGrad(() => sub(hardCost, soft));
+      terms.push([t.weight, targetPenalty(add(soft, correction), t.target / t.norm, (t.offset ?? 0) / t.norm)]);
+    }
     const loss = combine(task, terms);
     return { logits, loss };
   }
@@ -143,16 +159,32 @@ export class Nb201Search {
     for (const p of this.net.parameters()) p.requiresGrad = on;
   }
 
-  async derive(): Promise<{ arch: Nb201Primitive[]; archStr: string; probs: number[][] }> {
-    const probs = toRows(await this.dev.tidy(() => softmax(this.alpha)).read(), E, K);
-    const arch = [...deriveNb201(probs, { excludeNone: this.opts.excludeNone })] as Nb201Primitive[];
-    return { arch, archStr: formatNb201(arch as never), probs };
+  /**
+   * The final architecture: the argmax, or — with a budget (target) on a cost table, in a space whose
+   * rows choose independently — the most likely architecture whose table cost is within the band
+   * (budget.ts). Costs here are in the table's units (ms, MACs), before the term's normalisation.
+   */
+  async deriveFinal(): Promise<DerivedArch & { budget?: SearchResult['budget'] }> {
+    const d = await this.derive();
+    const term = this.opts.terms.find((t) => t.target !== undefined && t.table);
+    if (!term || !this.space.fromColumns) return d;
+    const { space } = this;
+    const allowed = Array.from({ length: this.E }, (_, r) => (space.allowed?.[r] ?? [...Array(this.K).keys()]).filter((c) => !(this.opts.excludeNone && c === space.noneIndex)));
+    const [lo, hi] = [term.target! * (1 - this.opts.targetTolerance), term.target! * (1 + this.opts.targetTolerance)];
+    const pick = deriveUnderBudget({ probs: d.probs, cost: term.table!, offset: term.offset ?? 0, lo, hi, allowed });
+    const arch = space.fromColumns!(pick.columns);
+    return { ...arch, budget: { argmax: d.archStr, lo, hi, cost: pick.cost, inBudget: pick.inBudget } };
+  }
+
+  async derive(): Promise<DerivedArch & { probs: number[][] }> {
+    const probs = toRows(await this.dev.tidy(() => softmax(this.logits())).read(), this.E, this.K);
+    return { ...this.space.derive(probs, this.opts.excludeNone), probs };
   }
 
   private async checkpoint(meta: SearchMeta): Promise<void> {
     const tensors: TensorState = {};
     for (const [k, v] of Object.entries(await this.net.stateDict())) tensors[`net.${k}`] = v;
-    tensors.alpha = { shape: [E, K], data: await this.alpha.read() };
+    tensors.alpha = { shape: [this.E, this.K], data: await this.alpha.read() };
     const w = await this.wOpt.state();
     const a = await this.aOpt.state();
     for (const [k, list] of Object.entries(w.slots)) list.forEach((d, i) => (tensors[`wopt.${k}.${i}`] = { shape: [d.length], data: d }));
@@ -249,13 +281,14 @@ export class Nb201Search {
       await this.checkpoint({ epoch, step, seconds, alphaHistory, wOptStep: 0, aOptStep: 0, sampler: this.sampler.state(), options: { ...opts, log: undefined, terms: opts.terms.map((t) => ({ name: t.name, weight: t.weight, target: t.target, norm: t.norm })), resume: undefined, out: undefined } as never });
     }
     meter.dispose();
-    const d = await this.derive();
-    return { arch: d.arch, archStr: d.archStr, alphaHistory, seconds: priorSeconds + (performance.now() - t0) / 1000, peakLiveBytes: dev.memory.peakLiveBytes, finalTrainAccuracy: lastAcc, epochsRun: opts.epochs - startEpoch };
+    const d = await this.deriveFinal();
+    return { arch: d.arch, archStr: d.archStr, budget: d.budget, alphaHistory, seconds: priorSeconds + (performance.now() - t0) / 1000, peakLiveBytes: dev.memory.peakLiveBytes, finalTrainAccuracy: lastAcc, epochsRun: opts.epochs - startEpoch };
   }
 
   dispose(): void {
     this.net.dispose();
     this.alpha.dispose();
+    this.mask?.dispose();
     for (const t of this.tables) t?.dispose();
   }
 }
