@@ -11,6 +11,7 @@ import { evaluate, trainClassifier } from '../nn/train.js';
 import { Nb201Table } from '../nas/nb201-table.js';
 import { SAMPLERS } from '../nas/samplers.js';
 import { SupernetSearch, splitImageSet } from '../nas/search.js';
+import { calibrateToTarget } from '../nas/budget-derive.js';
 import { selectedCost, spaceBinding, SPACES, type NetKnobs, type SpaceBinding } from '../nas/space-binding.js';
 import { buildLut, lutNetworkMs, type Nb201LutConfig } from '../hardware/lut-build.js';
 import { loadLut, type LatencyLut } from '../hardware/lut.js';
@@ -96,14 +97,26 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
     seed: o.seed, lr: o.lr, archLr: o.archLr, targetTolerance: o.targetTolerance, identityWeight: o.identityWeight, terms,
     out: join(o.out, 'checkpoint'), resume: o.resume, log: (l: string, f: boolean) => log.update(l, f),
   }, space);
-  const found = await search.run(train, val);
+  let found = await search.run(train, val);
   search.dispose();
+  const budgetTerm = terms.find((t) => t.target !== undefined && t.table);
+  if (budgetTerm && latencyLut && o.cost === 'latency' && space.fromColumns) {
+    // the adapter is attached: measure the derived network and recalibrate the table until it lands
+    const shape = [o.latencyBatch, info.c, info.h, info.w];
+    found = { ...found, ...(await calibrateToTarget(space, found.alphaHistory.at(-1)!, budgetTerm, { tolerance: o.targetTolerance, excludeNone: o.excludeNone }, async (d) => {
+      const net = space.child(d);
+      const m = await measureNetworkLatency(dev, net, shape, { warmup: 5, repeats: 30 });
+      net.dispose();
+      log.line(`  budget: ${d.archStr} measures ${m.medianMs.toFixed(3)} ms`);
+      return m.medianMs;
+    })) };
+  }
   train.dispose();
   val?.dispose();
   log.line(`derived ${o.space === 'mbconv' ? 'layers' : 'cell'}: ${found.archStr}`);
   if (found.budget) {
     const b = found.budget;
-    log.line(`  under the budget [${b.lo.toPrecision(4)}, ${b.hi.toPrecision(4)}]: predicted ${b.cost.toPrecision(4)}${b.inBudget ? '' : ' (no architecture in the band: the nearest)'}; unconstrained argmax ${b.argmax}`);
+    log.line(`  under the budget [${b.lo.toPrecision(4)}, ${b.hi.toPrecision(4)}]: predicted ${b.cost.toPrecision(4)}${b.scale !== 1 ? ` (table × ${b.scale.toFixed(3)})` : ''}${b.measured !== undefined ? `, measured ${b.measured.toPrecision(4)}` : ''}${b.inBudget ? '' : ' (no architecture in the band: the nearest)'}; unconstrained argmax ${b.argmax}`);
   }
 
   // retrain the derived network from scratch on the full training split, then test

@@ -20,7 +20,7 @@ import type { CostTerm } from './hardware-cost.js';
 import { combine, costTable, expectedCost, identityPenalty, targetPenalty } from './objectives.js';
 import { makeSampler, type EdgePlan, type Sampler, type SamplerName } from './samplers.js';
 import type { DerivedArch, PlannedNetwork, SpaceBinding } from './space-binding.js';
-import { deriveUnderBudget } from './budget.js';
+import { budgetDerive, type BudgetInfo } from './budget-derive.js';
 
 export interface SearchOptions {
   sampler: SamplerName;
@@ -47,7 +47,7 @@ export interface SearchOptions {
 
 export interface SearchResult extends DerivedArch {
   /** with a budget (--target) on a cost table: the unconstrained argmax and how the budget was met */
-  budget?: { argmax: string; lo: number; hi: number; cost: number; inBudget: boolean };
+  budget?: BudgetInfo;
   alphaHistory: number[][][];
   seconds: number;
   peakLiveBytes: number;
@@ -164,16 +164,11 @@ export class SupernetSearch {
    * rows choose independently — the most likely architecture whose table cost is within the band
    * (budget.ts). Costs here are in the table's units (ms, MACs), before the term's normalisation.
    */
-  async deriveFinal(): Promise<DerivedArch & { budget?: SearchResult['budget'] }> {
+  async deriveFinal(): Promise<DerivedArch & { budget?: BudgetInfo }> {
     const d = await this.derive();
     const term = this.opts.terms.find((t) => t.target !== undefined && t.table);
     if (!term || !this.space.fromColumns) return d;
-    const { space } = this;
-    const allowed = Array.from({ length: this.E }, (_, r) => (space.allowed?.[r] ?? [...Array(this.K).keys()]).filter((c) => !(this.opts.excludeNone && c === space.noneIndex)));
-    const [lo, hi] = [term.target! * (1 - this.opts.targetTolerance), term.target! * (1 + this.opts.targetTolerance)];
-    const pick = deriveUnderBudget({ probs: d.probs, cost: term.table!, offset: term.offset ?? 0, lo, hi, allowed });
-    const arch = space.fromColumns!(pick.columns);
-    return { ...arch, budget: { argmax: d.archStr, lo, hi, cost: pick.cost, inBudget: pick.inBudget } };
+    return budgetDerive(this.space, d.probs, term, { tolerance: this.opts.targetTolerance, excludeNone: this.opts.excludeNone });
   }
 
   async derive(): Promise<DerivedArch & { probs: number[][] }> {

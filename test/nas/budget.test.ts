@@ -61,3 +61,30 @@ describe('deriveUnderBudget', () => {
     expect(deriveUnderBudget({ probs, cost, offset: 0, lo: 8, hi: 9 }).columns).toEqual([1, 2]);
   });
 });
+
+describe('calibrateToTarget', () => {
+  it('rescales the table by measured / predicted until the measured cost lands in the band', async () => {
+    const { nb201Binding } = await import('../../src/nas/space-binding.js');
+    const { calibrateToTarget, budgetDerive } = await import('../../src/nas/budget-derive.js');
+    const space = nb201Binding(undefined as never, { C: 8, N: 1, inChannels: 1, classes: 10, H: 28, W: 28, stemStride: 2, seed: 1 });
+    // a per-op "latency" table (ms) and a device that runs every network 18% faster than its sum, plus 0.1 ms
+    const table = Float32Array.from({ length: 30 }, (_, i) => [0, 0, 0.2, 0.5, 0.1][i % 5] * (1 + (i % 3) / 10));
+    const term = { name: 'latency_ms', weight: 1, target: 1.6, offset: 0.9, table, norm: 1 };
+    const probs = Array.from({ length: 6 }, (_, r) => [0.05, 0.15, 0.3, 0.35, 0.15].map((p, c) => p + 0.01 * ((r + c) % 3)));
+    const device = (d: { archStr: string }): number => {
+      const sel = space.selection(d as never);
+      return 0.82 * (0.9 + table.reduce((a, v, i) => a + v * sel[i], 0)) + 0.1;
+    };
+    const opts = { tolerance: 0.05, excludeNone: true };
+    const plain = budgetDerive(space, probs, term, opts);
+    expect(plain.budget.inBudget).toBe(true);
+    expect(Math.abs(device(plain) / 1.6 - 1)).toBeGreaterThan(0.05); // the uncalibrated table misses on this device
+    let calls = 0;
+    const got = await calibrateToTarget(space, probs, term, opts, async (d) => (calls++, device(d)));
+    expect(Math.abs(got.budget.measured! / 1.6 - 1)).toBeLessThanOrEqual(0.05);
+    expect(got.budget.measured).toBeCloseTo(device(got), 10);
+    expect(got.budget.rounds!.length).toBe(calls);
+    expect(calls).toBeGreaterThan(1);
+    expect(calls).toBeLessThanOrEqual(4);
+  });
+});
