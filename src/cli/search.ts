@@ -26,7 +26,7 @@ import { flag, parseArgs, UsageError } from './args.js';
 import { progress, type Progress } from './progress.js';
 
 const USAGE = `usage: node search.js [--adapter auto|discrete|integrated|cpu|NAME] [--space nb201|darts|mbconv]
-  [--sampler ordered|gumbel|binary|mixture] [--optim one-level|bi-level] [--dataset fashion-mnist|mnist|cifar10]
+  [--sampler ordered|gumbel|binary|mixture] [--optim one-level|bi-level] [--second-order] [--dataset fashion-mnist|mnist|cifar10]
   [--data-dir DIR] [--epochs N] [--warmup-epochs N] [--exclude-none true|false] [--retrain-epochs N] [--train-subset N] [--channels C] [--cells-per-stage N]
   [--stem-stride 1|2] [--batch-size B] [--lr X] [--arch-lr X] [--identity-weight MU] [--complexity-weight LAMBDA]
   [--hardware adapter|lut:FILE|table:FILE:COLUMN] [--cost latency|energy|flops|params] [--cost-weight KAPPA]
@@ -41,6 +41,7 @@ export const SearchFlags = z.object({
   space: z.enum(SPACES).default('nb201'),
   sampler: z.enum(SAMPLERS).default('ordered'),
   optim: z.enum(['one-level', 'bi-level']).default('one-level'),
+  secondOrder: flag.bool().default(false),
   dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
   dataDir: z.string().optional(),
   epochs: flag.int(1).default(4),
@@ -74,6 +75,9 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
   if (o.space !== 'nb201' && (o.cost === 'latency' || o.cost === 'energy') && (o.costWeight > 0 || o.target !== undefined)) {
     throw new UsageError(`--cost ${o.cost} with --space ${o.space}: latency tables and predictors cover the nb201 space so far; use --cost flops or --cost params with --space ${o.space}`);
   }
+  if (o.secondOrder && (o.optim !== 'bi-level' || o.sampler === 'binary')) {
+    throw new UsageError(`--second-order: DARTS second order needs --optim bi-level and a sampler that plans deterministically per step (ordered, mixture, gumbel); got --optim ${o.optim} --sampler ${o.sampler}`);
+  }
   const log = progress();
   const dev = await openDevice({ adapter: o.adapter });
   log.line(`adapter: ${dev.adapter.name} [${dev.adapter.kind}]  space ${o.space}  sampler ${o.sampler}  ${o.optim}  dataset ${o.dataset}`);
@@ -93,7 +97,7 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
     terms.push(await hardwareTerm(o, dev, space, lutCfg, log, (l) => (latencyLut = l)));
   }
   const search = new SupernetSearch(dev, {
-    sampler: o.sampler, optim: o.optim, epochs: o.epochs, warmupEpochs: o.warmupEpochs, excludeNone: o.excludeNone, batchSize: o.batchSize,
+    sampler: o.sampler, optim: o.optim, secondOrder: o.secondOrder, epochs: o.epochs, warmupEpochs: o.warmupEpochs, excludeNone: o.excludeNone, batchSize: o.batchSize,
     seed: o.seed, lr: o.lr, archLr: o.archLr, targetTolerance: o.targetTolerance, identityWeight: o.identityWeight, terms,
     out: join(o.out, 'checkpoint'), resume: o.resume, log: (l: string, f: boolean) => log.update(l, f),
   }, space);
@@ -103,8 +107,12 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
   if (budgetTerm && latencyLut && o.cost === 'latency' && space.fromColumns) {
     // the adapter is attached: measure the derived network and recalibrate the table until it lands
     const shape = [o.latencyBatch, info.c, info.h, info.w];
+    let cold = true;
     found = { ...found, ...(await calibrateToTarget(space, found.alphaHistory.at(-1)!, budgetTerm, { tolerance: o.targetTolerance, excludeNone: o.excludeNone }, async (d) => {
       const net = space.child(d);
+      // the first timing after training reads up to 2× high (queues, clocks): one untimed round first
+      if (cold) await measureNetworkLatency(dev, net, shape, { warmup: 10, repeats: 10 });
+      cold = false;
       const m = await measureNetworkLatency(dev, net, shape, { warmup: 5, repeats: 30 });
       net.dispose();
       log.line(`  budget: ${d.archStr} measures ${m.medianMs.toFixed(3)} ms`);

@@ -63,7 +63,8 @@ export async function calibrateToTarget(space: SpaceBinding, probs: readonly (re
     if (!best || Math.abs(measured - target) < Math.abs(best.measured - target)) best = { d, measured };
     if (Math.abs(measured / target - 1) <= opts.tolerance) break;
     // the unscaled table predicts d.budget.cost / scale; measured / that is the next scale
-    scale = measured / (d.budget.cost / scale);
+    // clamped: one outlying measurement must not throw the next round to the far end of the space
+    scale = Math.min(2, Math.max(0.5, measured / (d.budget.cost / scale)));
   }
   return { ...best!.d, budget: { ...best!.d.budget, rounds, measured: best!.measured } };
 }

@@ -21,10 +21,13 @@ import { combine, costTable, expectedCost, identityPenalty, targetPenalty } from
 import { makeSampler, type EdgePlan, type Sampler, type SamplerName } from './samplers.js';
 import type { DerivedArch, PlannedNetwork, SpaceBinding } from './space-binding.js';
 import { budgetDerive, type BudgetInfo } from './budget-derive.js';
+import { unrolledArchGrad } from './unrolled.js';
 
 export interface SearchOptions {
   sampler: SamplerName;
   optim: 'one-level' | 'bi-level';
+  /** bi-level only: DARTS second order (unrolled.ts) instead of first order */
+  secondOrder?: boolean;
   epochs: number;
   /** epochs at the start that train the weights only (α frozen): undertrained ops otherwise look harmful and α drifts to 'none' */
   warmupEpochs: number;
@@ -66,6 +69,8 @@ interface SearchMeta {
   options: unknown;
 }
 
+const MOMENTUM = 0.9;
+const WEIGHT_DECAY = 3e-4;
 /** logit bias of α entries a row may not run: softmax gives them probability 0 (exp(−1e4) underflows) */
 const BLOCKED = -1e4;
 
@@ -110,7 +115,10 @@ export class SupernetSearch {
       space.allowed.forEach((cols, r) => cols.forEach((c) => (bias[r * K + c] = 0)));
       this.mask = dev.tensor(bias, [E, K], { persistent: true, label: 'alpha-mask' });
     }
-    this.wOpt = new SGD(this.net.parameters(), { lr: opts.lr, momentum: 0.9, weightDecay: 3e-4 });
+    if (opts.secondOrder && (opts.optim !== 'bi-level' || opts.sampler === 'binary')) {
+      throw new Error(`second-order DARTS needs --optim bi-level and a sampler that plans deterministically per step (not binary); got ${opts.optim}, ${opts.sampler}`);
+    }
+    this.wOpt = new SGD(this.net.parameters(), { lr: opts.lr, momentum: MOMENTUM, weightDecay: WEIGHT_DECAY });
     this.aOpt = new Adam([this.alpha], { lr: opts.archLr, beta1: 0.5, beta2: 0.999, weightDecay: 1e-3 });
     this.sampler = makeSampler(opts.sampler, { seed: opts.seed, hardGumbel: true, tau: (s) => Math.max(0.1, 10 * Math.pow(0.9995, s)) });
     this.tables = opts.terms.map((t) => (t.table && t.weight !== 0 ? costTable(dev, t.table, E, K, t.norm) : undefined));
@@ -236,6 +244,21 @@ export class SupernetSearch {
       for (let s = 0; s < steps; s++, step++) {
         this.wOpt.lr = cosineLr(opts.lr, step, total);
         const { x, y } = train.batch(s * opts.batchSize, opts.batchSize);
+        const valBatch = () => val!.batch((s % val!.batchCount(opts.batchSize, true)) * opts.batchSize, opts.batchSize);
+        if (bilevel && archUpdates && opts.secondOrder) {
+          // DARTS second order: the α step comes first, at the current w, through one virtual w step on
+          // this train batch (the closures are repeatable: samplers plan deterministically per step)
+          const vb = valBatch();
+          await dev.tidy(async () => {
+            await unrolledArchGrad(dev, this.net.parameters(), this.alpha,
+              async () => (await this.stepLoss(x, y, step, false)).loss,
+              async () => (await this.stepLoss(vb.x, vb.y, step, true)).loss,
+              { xi: this.wOpt.lr, weightDecay: WEIGHT_DECAY, momentum: { factor: MOMENTUM, buffers: this.wOpt.momentumBuffers } });
+            this.aOpt.step();
+          });
+          vb.x.dispose();
+          vb.y.dispose();
+        }
         await dev.tidy(async () => {
           if (bilevel || !archUpdates) this.alpha.requiresGrad = false;
           const { logits, loss } = await this.stepLoss(x, y, step, !bilevel && archUpdates);
@@ -249,8 +272,8 @@ export class SupernetSearch {
         });
         x.dispose();
         y.dispose();
-        if (bilevel && archUpdates) {
-          const vb = val!.batch((s % val!.batchCount(opts.batchSize, true)) * opts.batchSize, opts.batchSize);
+        if (bilevel && archUpdates && !opts.secondOrder) {
+          const vb = valBatch();
           await dev.tidy(async () => {
             this.setWeightsTrainable(false);
             const { loss } = await this.stepLoss(vb.x, vb.y, step, true);

@@ -115,10 +115,12 @@ export async function unrolledArchGrad(dev: Device, weights: readonly Tensor[], 
     setTrainable(true, false);
     await backprop(dev, trainLoss);
     weights.forEach((w, i) => {
-      const g = keep(takeGrad(dev, w));
+      const g = takeGrad(dev, w);
       const buf = momentum?.buffers[i];
-      const scratch = momentum && momentum.factor !== 0 && buf ? keep(dev.clone(buf, { persistent: true })) : null;
+      const scratch = momentum && momentum.factor !== 0 && buf ? dev.clone(buf, { persistent: true }) : null;
       sgdStep(w, g, scratch, { lr: xi, momentum: scratch ? momentum!.factor : 0, weightDecay });
+      g.dispose(); // freed at once (peak memory: the backup and v are the only weight-sized extras kept)
+      scratch?.dispose();
     });
 
     // 2. at w': dα = ∇α L_val(w', α) and v = ∇w' L_val(w', α), from one backward

@@ -149,6 +149,11 @@ export class SGD extends Optimizer {
     this.lr = opts.lr;
   }
 
+  /** the momentum buffer of each parameter (null without momentum), for reading (DARTS's virtual step) */
+  get momentumBuffers(): readonly (Tensor | null)[] {
+    return this.params.map((_, i) => this.slots.momentum?.[i] ?? null);
+  }
+
   step(): void {
     const o = { ...this.opts, lr: this.lr };
     this.params.forEach((p, i) => {

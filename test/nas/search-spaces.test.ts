@@ -49,4 +49,16 @@ describe('search on the DARTS and MBConv spaces', () => {
     expect(res.params).toBeGreaterThanOrEqual(3600);
     expect(res.params).toBeLessThanOrEqual(4400);
   }, 240_000);
+
+  it('bi-level --second-order runs DARTS second order (α history differs from first order); bad combinations are refused', () => {
+    const common = ['--optim', 'bi-level', '--sampler', 'mixture', '--epochs', '2'];
+    const first = run(common) as { alpha_history: number[][][] };
+    const second = run([...common, '--second-order']) as { alpha_history: number[][][] };
+    const [a, b] = [first.alpha_history.at(-1)!.flat(), second.alpha_history.at(-1)!.flat()];
+    expect(b.every(Number.isFinite)).toBe(true);
+    expect(Math.max(...a.map((v, i) => Math.abs(v - b[i])))).toBeGreaterThan(1e-6);
+    const r = spawnSync('node', [...BASE, '--second-order', '--out', mkdtempSync(join(tmpdir(), 'wgnas-space-'))], { env, encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/--second-order: DARTS second order needs --optim bi-level/);
+  }, 240_000);
 });
