@@ -29,12 +29,14 @@ const USAGE = `usage: node search.js [--adapter auto|discrete|integrated|cpu|NAM
   [--sampler ordered|gumbel|binary|mixture] [--optim one-level|bi-level] [--second-order] [--dataset fashion-mnist|mnist|cifar10]
   [--data-dir DIR] [--epochs N] [--warmup-epochs N] [--exclude-none true|false] [--retrain-epochs N] [--train-subset N] [--channels C] [--cells-per-stage N]
   [--stem-stride 1|2] [--batch-size B] [--lr X] [--arch-lr X] [--identity-weight MU] [--complexity-weight LAMBDA]
-  [--hardware adapter|lut:FILE|table:FILE:COLUMN] [--cost latency|energy|flops|params] [--cost-weight KAPPA]
+  [--hardware adapter|lut:FILE|table:FILE:COLUMN] [--cost latency|energy|flops|params|memory] [--cost-weight KAPPA]
   [--target VALUE] [--target-tolerance F] [--latency-batch B] [--seed S] [--out DIR] [--resume]
   λ (complexity) weights expected multiply-adds in millions; κ weights the --cost: ms for latency (LUT
   measured on the adapter, a LUT file, or a predictor trained on a table), millions for flops/params
-  (flops = multiply-adds). --target is a budget in the same unit for the whole network: the search
-  pulls the derived architecture to it and derives the most likely one within ±target-tolerance.`;
+  (flops = multiply-adds), MB (10⁶ bytes) for memory: the float32 activations a training forward leaves
+  allocated for backward at batch 1 (analytic; × batch size for larger batches). --target is a budget in the same
+  unit for the whole network: the search pulls the derived architecture to it and derives the most
+  likely one within ±target-tolerance.`;
 
 export const SearchFlags = z.object({
   adapter: flag.adapter(),
@@ -58,7 +60,7 @@ export const SearchFlags = z.object({
   identityWeight: flag.num().min(0).default(0.5),
   complexityWeight: flag.num().min(0).default(0),
   hardware: z.string().regex(/^(adapter|lut:.+|table:.+:.+)$/, 'expected adapter, lut:FILE or table:FILE:COLUMN').default('adapter'),
-  cost: z.enum(['latency', 'energy', 'flops', 'params']).default('latency'),
+  cost: z.enum(['latency', 'energy', 'flops', 'params', 'memory']).default('latency'),
   costWeight: flag.num().min(0).default(0),
   target: flag.num().positive().optional(),
   targetTolerance: flag.num().min(0).max(0.5).default(0.05),
@@ -73,7 +75,7 @@ export type SearchFlagValues = z.infer<typeof SearchFlags>;
 export async function searchCommand(argv: readonly string[]): Promise<void> {
   const o = parseArgs(argv, SearchFlags, USAGE);
   if (o.space !== 'nb201' && (o.cost === 'latency' || o.cost === 'energy') && (o.costWeight > 0 || o.target !== undefined)) {
-    throw new UsageError(`--cost ${o.cost} with --space ${o.space}: latency tables and predictors cover the nb201 space so far; use --cost flops or --cost params with --space ${o.space}`);
+    throw new UsageError(`--cost ${o.cost} with --space ${o.space}: latency tables and predictors cover the nb201 space so far; use --cost flops, params or memory with --space ${o.space}`);
   }
   if (o.secondOrder && (o.optim !== 'bi-level' || o.sampler === 'binary')) {
     throw new UsageError(`--second-order: DARTS second order needs --optim bi-level and a sampler that plans deterministically per step (ordered, mixture, gumbel); got --optim ${o.optim} --sampler ${o.sampler}`);
@@ -164,6 +166,7 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
     test_accuracy: ev.accuracy,
     params: child.numParameters(),
     flops: 2 * cost.flops,
+    activation_bytes_per_sample: 4 * cost.activations,
     peak_gpu_bytes: found.peakLiveBytes,
     budget: found.budget,
     cost_terms: terms.map((t) => ({ name: t.name, weight: t.weight, target: t.target, offset: t.offset })),
@@ -184,12 +187,17 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
   dev.destroy();
 }
 
-/** The κ term: a LUT measured now on the adapter, a LUT file, a predictor trained on a table, or FLOPs/params. */
+/** The κ term: a LUT measured now on the adapter, a LUT file, a predictor trained on a table, or FLOPs/params/memory. */
 async function hardwareTerm(o: SearchFlagValues, dev: Device, space: SpaceBinding, lutCfg: Nb201LutConfig, log: Progress, keepLut: (l: LatencyLut) => void): Promise<CostTerm> {
   const base = { weight: o.costWeight, target: o.target };
   if (o.cost === 'flops' || o.cost === 'params') {
     // tables in multiply-adds / parameters; κ and --target in millions
     return { ...base, target: o.target === undefined ? undefined : o.target * 1e6, name: o.cost, table: space.costTable(o.cost), norm: 1e6, offset: space.fixedCost(o.cost) };
+  }
+  if (o.cost === 'memory') {
+    // a table of activation elements per sample; κ and --target in MB of float32 at batch 1 (2.5·10⁵ elements)
+    const perMB = 1e6 / 4;
+    return { ...base, target: o.target === undefined ? undefined : o.target * perMB, name: 'activations', table: space.costTable('activations'), norm: perMB, offset: space.fixedCost('activations') };
   }
   if (o.hardware.startsWith('table:')) {
     // a device that is not attached: a GNN predictor trained on its measured table, differentiable in α

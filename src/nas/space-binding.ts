@@ -32,6 +32,9 @@ import {
 export const SPACES = ['nb201', 'darts', 'mbconv'] as const;
 export type SpaceName = (typeof SPACES)[number];
 
+/** Which analytic cost a table holds: multiply-adds, params, or activation elements per sample (spaces/common.ts). */
+export type CostKind = keyof Cost;
+
 /** A supernet: a module whose forward takes one plan per α row. */
 export interface PlannedNetwork extends Module {
   forwardPlanned(x: Tensor, plans?: EdgePlan[]): Tensor;
@@ -61,12 +64,12 @@ export interface SpaceBinding {
   /** [rows·cols] 0/1, row-major: which α entries the architecture keeps (a dropped DARTS edge: none) */
   selection(d: DerivedArch): Float32Array;
   child(d: DerivedArch): Module;
-  /** analytic multiply-adds and params of the child network */
+  /** analytic multiply-adds, params and activation memory of the child network */
   cost(d: DerivedArch): Cost;
-  /** multiply-adds or params of each (row, col), summed over the cells that share the row; fixed parts excluded */
-  costTable(kind: 'flops' | 'params'): Float32Array;
-  /** the fixed parts' multiply-adds or params (stem, reductions, preprocessing, head): cost = fixed + Σ table·selection */
-  fixedCost(kind: 'flops' | 'params'): number;
+  /** multiply-adds, params or activations of each (row, col), summed over the cells that share the row; fixed parts excluded */
+  costTable(kind: CostKind): Float32Array;
+  /** the fixed parts' cost (stem, reductions, preprocessing, node sums, head): cost = fixed + Σ table·selection */
+  fixedCost(kind: CostKind): number;
 }
 
 /** Σ table·selection: what a per-(row, col) cost table says an architecture costs (fixed parts excluded). */
@@ -90,13 +93,14 @@ export interface NetKnobs {
 
 /**
  * Per-(row, col) table of a cost that is linear in the relaxed probabilities: entry = expected(one-hot
- * at (row, col), zeros elsewhere) − expected(all zeros). Exact for MACs and params, which add over ops.
+ * at (row, col), zeros elsewhere) − expected(all zeros). Exact for MACs, params and activations, which add
+ * over ops (activations: node sums are fixed parts; see spaces/nb201.ts for cells holding 'none').
  */
 function zeros(rows: number, cols: number): number[][] {
   return Array.from({ length: rows }, () => new Array<number>(cols).fill(0));
 }
 
-function linearTable(rows: number, cols: number, kind: 'flops' | 'params', expected: (p: number[][]) => Cost, allowed?: number[][]): Float32Array {
+function linearTable(rows: number, cols: number, kind: CostKind, expected: (p: number[][]) => Cost, allowed?: number[][]): Float32Array {
   const zero = (): number[][] => zeros(rows, cols);
   const base = expected(zero())[kind];
   const out = new Float32Array(rows * cols);

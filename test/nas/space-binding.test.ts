@@ -22,7 +22,9 @@ describe.each(SPACES)('%s binding', (name) => {
     const space = spaceBinding(name, await testDevice(), knobs);
     const flops = space.costTable('flops');
     const params = space.costTable('params');
+    const activations = space.costTable('activations');
     expect(flops.length).toBe(space.rows * space.cols);
+    expect(activations.length).toBe(space.rows * space.cols);
     for (let seed = 1; seed <= 6; seed++) {
       const probs = randomProbs(seed, space.rows, space.cols);
       if (space.allowed) probs.forEach((row, r) => row.forEach((_, c) => { if (!space.allowed![r].includes(c)) row[c] = 0; }));
@@ -33,6 +35,9 @@ describe.each(SPACES)('%s binding', (name) => {
       expect(space.fixedCost('flops') + selectedCost(space, flops, d)).toBeCloseTo(cost.flops, 0);
       // DARTS search cells use affine-free BN, the child affine BN: params differ by the BN affine terms
       if (name !== 'darts') expect(space.fixedCost('params') + selectedCost(space, params, d)).toBeCloseTo(cost.params, 0);
+      // activations do not depend on BN affine; derived archs hold no 'none', so node sums are fixed parts
+      expect(cost.activations).toBeGreaterThan(0);
+      expect(space.fixedCost('activations') + selectedCost(space, activations, d)).toBeCloseTo(cost.activations, 0);
       if (space.fromColumns) {
         const cols = Array.from({ length: space.rows }, (_, r) => sel.subarray(r * space.cols, (r + 1) * space.cols).indexOf(1));
         expect(space.fromColumns(cols).archStr).toBe(d.archStr);

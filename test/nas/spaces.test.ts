@@ -53,11 +53,13 @@ describe('common', () => {
     expect(() => opCost(NB201_SPACE, 'nor_conv_3x3', { C: 0, H: 4, W: 4, stride: 1 })).toThrow(/C must be a positive integer/);
     const shape = { C: 16, H: 32, W: 32, stride: 1 };
     const table = opCostTable(NB201_SPACE, shape);
-    expect(table[3]).toEqual({ flops: 16 * 16 * 9 * 1024, params: 16 * 16 * 9 + 32 }); // ReLU-Conv3×3-BN
+    // ReLU-Conv3×3-BN: activations = ReLU, conv and BN outputs
+    expect(table[3]).toEqual({ flops: 16 * 16 * 9 * 1024, params: 16 * 16 * 9 + 32, activations: 3 * 16 * 1024 });
     const p = [0.1, 0.2, 0.3, 0.25, 0.15];
     const e = expectedOpCost(NB201_SPACE, p, shape);
     expect(e.flops).toBeCloseTo(p.reduce((a, pk, k) => a + pk * table[k]!.flops, 0), 6);
     expect(e.params).toBeCloseTo(p.reduce((a, pk, k) => a + pk * table[k]!.params, 0), 9);
+    expect(e.activations).toBeCloseTo(p.reduce((a, pk, k) => a + pk * table[k]!.activations, 0), 9);
     expect(() => expectedOpCost(NB201_SPACE, [1, 0], shape)).toThrow(/row of 5 numbers, got length 2/);
   });
 });
@@ -132,15 +134,37 @@ describe('NAS-Bench-201 space', () => {
       .not.toBe(key('|nor_conv_1x1~0|+|none~0|none~1|+|none~0|skip_connect~1|none~2|'));
   });
 
+  it('op costs by hand (activations: every layer output of the module, per sample)', () => {
+    const s = { C: 16, H: 32, W: 32, stride: 1 };
+    const hw = 1024;
+    const acts = (op: (typeof NB201_PRIMITIVES)[number], shape: Parameters<typeof opCost>[2] = s): number => opCost(NB201_SPACE, op, shape).activations;
+    expect(NB201_PRIMITIVES.map((op) => acts(op))).toEqual([0, 0, 3 * 16 * hw, 3 * 16 * hw, 16 * hw]);
+    // cases no NB201 cell builds (xautodl's modules): channel change, stride 2
+    expect(acts('nor_conv_3x3', { ...s, Cout: 32, stride: 2 })).toBe(16 * hw + 2 * 32 * 256); // ReLU(in), conv, BN
+    expect(acts('skip_connect', { ...s, Cout: 32 })).toBe(2 * 32 * hw); // stride 1: Conv1×1, BN
+    // stride 2 FactorizedReduce: ReLU + shifted copy (input-sized), 2 halves of 16 channels, concat, BN
+    expect(opCost(NB201_SPACE, 'skip_connect', { ...s, Cout: 32, stride: 2 })).toEqual({ flops: 16 * 32 * 256, params: 16 * 32 + 64, activations: 2 * 16 * hw + 3 * 32 * 256 });
+    expect(acts('avg_pool_3x3', { ...s, Cout: 32 })).toBe(16 * hw + 3 * 32 * hw); // ReLU, conv, BN, pool
+    expect(acts('avg_pool_3x3', { ...s, stride: 2 })).toBe(16 * 256);
+  });
+
   it('network cost: conventions by hand, one-hot expectation, linearity over all cells', () => {
     // all-none cell: only the backbone. stem 3·16·9 conv (+32 BN); reductions 16→32, 32→64; head BN + linear
     const none = nb201Arch(Array(6).fill('none'));
     const cfg = nb201NetConfig('cifar10');
-    const stem = { f: 32 * 32 * 27 * 16, p: 27 * 16 + 32 };
-    const red = (c: number, h: number) => ({ f: h * h * (9 * c * 2 * c + 9 * 4 * c * c + 2 * c * c), p: 9 * c * 2 * c + 9 * 4 * c * c + 2 * c * c + 8 * c });
+    const stem = { f: 32 * 32 * 27 * 16, p: 27 * 16 + 32, a: 2 * 16 * 1024 };
+    // reduction c→2c from h×h: ReLU(in) + 2 conv-BN + ReLU + shortcut pool (c channels) and conv + add
+    const red = (c: number, h: number) => ({
+      f: h * h * (9 * c * 2 * c + 9 * 4 * c * c + 2 * c * c), p: 9 * c * 2 * c + 9 * 4 * c * c + 2 * c * c + 8 * c,
+      a: c * 4 * h * h + 7 * 2 * c * h * h + c * h * h,
+    });
     const r1 = red(16, 16);
     const r2 = red(32, 8);
-    expect(nb201NetworkCost(none, cfg)).toEqual({ flops: stem.f + r1.f + r2.f + 64 * 10 + 10, params: stem.p + r1.p + r2.p + 128 + 650 });
+    const head = 2 * 64 * 64 + 64 + 10; // BN, ReLU, GAP, linear
+    const sums = 5 * 2 * (16 * 1024 + 32 * 256 + 64 * 64); // nodes 2 and 3 of 5 cells per stage
+    expect(nb201NetworkCost(none, cfg)).toEqual({
+      flops: stem.f + r1.f + r2.f + 64 * 10 + 10, params: stem.p + r1.p + r2.p + 128 + 650, activations: stem.a + r1.a + r2.a + head + sums,
+    });
     // one-hot probabilities reproduce the discrete cost; uniform probabilities give the mean over all cells
     const r = rng(7);
     for (let t = 0; t < 20; t++) {
@@ -149,14 +173,17 @@ describe('NAS-Bench-201 space', () => {
     }
     let mf = 0;
     let mp = 0;
+    let ma = 0;
     for (const a of allNb201Archs()) {
       const c = nb201NetworkCost(a, cfg);
       mf += c.flops / 15625;
       mp += c.params / 15625;
+      ma += c.activations / 15625;
     }
     const u = nb201ExpectedNetworkCost(Array.from({ length: 6 }, () => Array(5).fill(0.2)), cfg);
     expect(u.flops / mf - 1).toBeLessThan(1e-12);
     expect(Math.abs(u.params / mp - 1)).toBeLessThan(1e-12);
+    expect(Math.abs(u.activations / ma - 1)).toBeLessThan(1e-12);
     // odd stage inputs reduce like the conv path (3×3/s2/p1 pool shortcut): 30 → 15 → 8
     expect(nb201Backbone(nb201NetConfig('cifar10', { H: 30, W: 30 })).stages.map((s) => s.H)).toEqual([30, 15, 8]);
   });
@@ -250,15 +277,24 @@ describe('DARTS space', () => {
   it('op costs by hand', () => {
     const s1 = { C: 16, H: 32, W: 32, stride: 1 };
     const s2 = { ...s1, stride: 2 };
-    expect(opCost(DARTS_SPACE, 'sep_conv_3x3', s1)).toEqual({ flops: 2 * 1024 * (16 * 9 + 256), params: 2 * (16 * 9 + 256 + 32) });
-    expect(opCost(DARTS_SPACE, 'sep_conv_5x5', s2)).toEqual({ flops: 2 * 256 * (16 * 25 + 256), params: 2 * (16 * 25 + 256 + 32) });
-    expect(opCost(DARTS_SPACE, 'dil_conv_3x3', s2)).toEqual({ flops: 256 * (16 * 9 + 256), params: 16 * 9 + 256 + 32 });
-    expect(opCost(DARTS_SPACE, 'skip_connect', s1)).toEqual({ flops: 0, params: 0 });
-    expect(opCost(DARTS_SPACE, 'skip_connect', s2)).toEqual({ flops: 256 * 16 * 16, params: 256 + 32 }); // FactorizedReduce
-    expect(opCost(DARTS_SPACE, 'skip_connect', { ...s2, affine: false })).toEqual({ flops: 256 * 16 * 16, params: 256 });
-    expect(opCost(DARTS_SPACE, 'max_pool_3x3', s2)).toEqual({ flops: 0, params: 0 });
+    // activations: a DilConv is ReLU (input-sized) + depthwise + pointwise + BN; SepConv two of them
+    const inp = 16 * 1024;
+    const out2 = 16 * 256;
+    expect(opCost(DARTS_SPACE, 'sep_conv_3x3', s1)).toEqual({ flops: 2 * 1024 * (16 * 9 + 256), params: 2 * (16 * 9 + 256 + 32), activations: 8 * inp });
+    expect(opCost(DARTS_SPACE, 'sep_conv_5x5', s2)).toEqual({ flops: 2 * 256 * (16 * 25 + 256), params: 2 * (16 * 25 + 256 + 32), activations: inp + 7 * out2 });
+    expect(opCost(DARTS_SPACE, 'dil_conv_3x3', s2)).toEqual({ flops: 256 * (16 * 9 + 256), params: 16 * 9 + 256 + 32, activations: inp + 3 * out2 });
+    expect(opCost(DARTS_SPACE, 'dil_conv_5x5', s1).activations).toBe(4 * inp);
+    expect(opCost(DARTS_SPACE, 'skip_connect', s1)).toEqual({ flops: 0, params: 0, activations: 0 });
+    // FactorizedReduce: ReLU + shifted copy (input-sized), two 8-channel halves, concat, BN
+    expect(opCost(DARTS_SPACE, 'skip_connect', s2)).toEqual({ flops: 256 * 16 * 16, params: 256 + 32, activations: 2 * inp + 3 * out2 });
+    expect(opCost(DARTS_SPACE, 'skip_connect', { ...s2, affine: false })).toEqual({ flops: 256 * 16 * 16, params: 256, activations: 2 * inp + 3 * out2 });
+    // max pooling keeps an output-sized arg-max beside its output
+    expect(opCost(DARTS_SPACE, 'max_pool_3x3', s2)).toEqual({ flops: 0, params: 0, activations: 2 * out2 });
+    expect(opCost(DARTS_SPACE, 'avg_pool_3x3', s2)).toEqual({ flops: 0, params: 0, activations: out2 });
+    expect(opCost(DARTS_SPACE, 'avg_pool_3x3', s1).activations).toBe(inp);
+    expect(opCost(DARTS_SPACE, 'none', s2).activations).toBe(0);
     // odd sizes: the shifted half is zero-padded back (shiftCrop), both halves ⌈31/2⌉ = 16 rows
-    expect(opCost(DARTS_SPACE, 'skip_connect', { ...s2, H: 31 })).toEqual({ flops: 256 * 16 * 16, params: 256 + 32 });
+    expect(opCost(DARTS_SPACE, 'skip_connect', { ...s2, H: 31 })).toEqual({ flops: 256 * 16 * 16, params: 256 + 32, activations: 2 * 16 * 31 * 32 + 3 * out2 });
     expect(() => opCost(DARTS_SPACE, 'skip_connect', { ...s2, C: 15 })).toThrow(/FactorizedReduce needs even output channels/);
     expect(() => opCost(DARTS_SPACE, 'sep_conv_3x3', { ...s1, Cout: 32 })).toThrow(/keep the channel count/);
     expect(opCostTable(DARTS_SPACE, { ...s2, C: 15 })[3]).toBeNull();
@@ -289,6 +325,7 @@ describe('DARTS space', () => {
     const cm = dartsExpectedNetworkCost(mix, mix);
     expect(cm.flops / (0.3 * ca.flops + 0.7 * cb.flops)).toBeCloseTo(1, 12);
     expect(cm.params / (0.3 * ca.params + 0.7 * cb.params)).toBeCloseTo(1, 12);
+    expect(cm.activations / (0.3 * ca.activations + 0.7 * cb.activations)).toBeCloseTo(1, 12);
   });
 });
 
@@ -327,7 +364,11 @@ describe('MBConv chain space', () => {
 
   it('costs: a block by hand; MobileNetV2 (all k3e6) = 3,504,872 params, 300.78 M multiply-adds at 224×224', () => {
     // 16→24, k5, e3, stride 2 on 8×8: expand 64·16·48, depthwise 16·48·25, project 16·48·24; BN 2·48 + 2·48 + 2·24
-    expect(mbconvBlockCost(16, 24, 5, 3, 2, 8, 8)).toEqual({ flops: 49152 + 19200 + 18432, params: 768 + 1200 + 1152 + 96 + 96 + 48 });
+    // activations: expand conv-BN-ReLU6 (48×8×8 each), depthwise conv-BN-ReLU6 (48×4×4), project conv-BN (24×4×4)
+    expect(mbconvBlockCost(16, 24, 5, 3, 2, 8, 8)).toEqual({ flops: 49152 + 19200 + 18432, params: 768 + 1200 + 1152 + 96 + 96 + 48, activations: 3 * 3072 + 3 * 768 + 2 * 384 });
+    // stride 1, Cin = Cout: the residual add's output too; e = 1: no expand
+    expect(mbconvBlockCost(16, 16, 3, 6, 1, 8, 8).activations).toBe(3 * 96 * 64 + 3 * 96 * 64 + 2 * 16 * 64 + 16 * 64);
+    expect(mbconvBlockCost(32, 16, 3, 1, 1, 8, 8).activations).toBe(3 * 32 * 64 + 2 * 16 * 64);
     expect(opCost(MBCONV_SPACE, 'k5e3', { C: 16, Cout: 24, H: 8, W: 8, stride: 2 })).toEqual(mbconvBlockCost(16, 24, 5, 3, 2, 8, 8));
     const v2 = Array(16).fill('k3e6');
     const c = mbconvNetworkCost(v2, MOBILENET_V2_SPACE, { H: 224, W: 224 });
@@ -340,7 +381,7 @@ describe('MBConv chain space', () => {
     expect(opCostTable(MBCONV_SPACE, shape)[6]).toBeNull();
     expect(() => opCost(MBCONV_SPACE, 'skip', shape)).toThrow(/skip needs stride 1 and Cout = C/);
     expect(() => expectedOpCost(MBCONV_SPACE, [0, 0, 0, 0, 0, 0.5, 0.5], shape)).toThrow(/skip needs stride 1/);
-    expect(opCost(MBCONV_SPACE, 'skip', { C: 24, H: 14, W: 14, stride: 1 })).toEqual({ flops: 0, params: 0 });
+    expect(opCost(MBCONV_SPACE, 'skip', { C: 24, H: 14, W: 14, stride: 1 })).toEqual({ flops: 0, params: 0, activations: 0 });
     const arch = parseMbconv('k3e3-skip-k5e6-k7e3-skip-k3e6-k3e6-skip', TINY_MBCONV_SPACE);
     const onehot = arch.map((ch) => oneHot(7, MBCONV_CHOICES.indexOf(ch)));
     expect(mbconvExpectedNetworkCost(onehot, TINY_MBCONV_SPACE, { H: 28, W: 28 })).toEqual(mbconvNetworkCost(arch, TINY_MBCONV_SPACE, { H: 28, W: 28 }));

@@ -11,6 +11,21 @@
  * - `params` are learnable parameters: conv and linear weights, linear biases, and BatchNorm's affine
  *   weight + bias (2 per channel) unless `affine: false` (DARTS search cells use affine-free BN).
  *   BatchNorm running statistics are buffers, not parameters.
+ * - `activations` are TRAINING ACTIVATION MEMORY in float32 elements for ONE sample: the elements of
+ *   every tensor a training forward creates, all of which are still allocated when it ends (autograd
+ *   frees the ones no backward step reads only when backward starts): the memory a forward adds above
+ *   its input and the parameters (transient scratch, e.g. packed conv weights, aside). Bytes at batch B:
+ *   4·B·activations. Counted as the modules in src/nn and the networks in src/nas run them, one output
+ *   per layer: conv, linear, BatchNorm, ReLU/ReLU6, pooling (max pooling also keeps its output-sized
+ *   arg-max), global pooling, residual add, node sums (add_n), concat, and FactorizedReduce's shifted
+ *   copy of its input. Identity/skip, 'none' (dropped from a child's node sums), flatten (a view) and
+ *   the network input count 0. Not counted (batch-independent): the 2 floats per channel of batch
+ *   statistics each training BatchNorm keeps, so a training forward of a child allocates exactly
+ *   4·B·activations + 8·Σ_BN channels bytes (checked against the allocator in
+ *   test/nas/activation-memory.test.ts). It adds over ops, so relaxed expectations are exact. Cells with
+ *   'none' edges deviate: node sums depend on how many non-'none' edges reach a node (nb201.ts,
+ *   darts-network.ts), and a max pool reading a node of only 'none' edges (constant zeros, no gradient)
+ *   keeps no arg-max. Derived architectures without 'none' are exact.
  */
 import { WgnasError } from '../../gpu/errors.js';
 
@@ -22,11 +37,16 @@ export interface Cost {
   flops: number;
   /** learnable parameters */
   params: number;
+  /**
+   * training activation memory, float32 elements per sample (see the conventions above). Required, so
+   * that the compiler finds every cost that forgets it: a silent 0 would under-count memory unnoticed.
+   */
+  activations: number;
 }
 
-/** A fresh zero cost (ops without multiply-adds or parameters: none, pools, identity). */
+/** A fresh zero cost (ops that create nothing: none, identity). */
 export function zeroCost(): Cost {
-  return { flops: 0, params: 0 };
+  return { flops: 0, params: 0, activations: 0 };
 }
 
 /** The input an op sees: C channels of H×W, its stride, and (MBConv, channel-changing ops) its output channels. */
@@ -52,22 +72,18 @@ export interface SearchSpace<P extends string = string> {
 }
 
 export function addCost(a: Cost, b: Cost): Cost {
-  return { flops: a.flops + b.flops, params: a.params + b.params };
+  return { flops: a.flops + b.flops, params: a.params + b.params, activations: a.activations + b.activations };
 }
 
 export function scaleCost(a: Cost, s: number): Cost {
-  return { flops: a.flops * s, params: a.params * s };
+  return { flops: a.flops * s, params: a.params * s, activations: a.activations * s };
 }
 
 /** Sum of costs. */
 export function sumCosts(costs: Iterable<Cost>): Cost {
-  let flops = 0;
-  let params = 0;
-  for (const c of costs) {
-    flops += c.flops;
-    params += c.params;
-  }
-  return { flops, params };
+  let total = zeroCost();
+  for (const c of costs) total = addCost(total, c);
+  return total;
 }
 
 /** `space.opCost(op, shape)`, after checking the op belongs to the space. */
@@ -93,15 +109,12 @@ export function opCostTable<P extends string>(space: SearchSpace<P>, shape: OpSh
  */
 export function expectedOpCost<P extends string>(space: SearchSpace<P>, p: readonly number[], shape: OpShape): Cost {
   checkRow(`${space.name} expected cost`, p, space.primitives.length);
-  let flops = 0;
-  let params = 0;
+  let total = zeroCost();
   space.primitives.forEach((op, k) => {
     if (p[k] === 0) return; // an op the shape does not allow must have p = 0; opCost throws otherwise
-    const c = opCost(space, op, shape);
-    flops += p[k] * c.flops;
-    params += p[k] * c.params;
+    total = addCost(total, scaleCost(opCost(space, op, shape), p[k]));
   });
-  return { flops, params };
+  return total;
 }
 
 
@@ -136,14 +149,24 @@ export function bnParams(channels: number, affine = true): number {
   return affine ? 2 * channels : 0;
 }
 
-/** A bias-free conv on an output of hout×wout: MACs and weight count. */
+/** A bias-free conv on an output of hout×wout: MACs, weight count, its output. */
 export function convCost(cin: number, cout: number, k: number, hout: number, wout: number, groups = 1): Cost {
-  return { flops: hout * wout * k * k * (cin / groups) * cout, params: k * k * (cin / groups) * cout };
+  return { flops: hout * wout * k * k * (cin / groups) * cout, params: k * k * (cin / groups) * cout, activations: cout * hout * wout };
 }
 
-/** A linear layer with bias: in·out + out MACs (the bias add counted, as NB201's counter does). */
+/** A linear layer with bias: in·out + out MACs (the bias add counted, as NB201's counter does), its output. */
 export function linearCost(inF: number, outF: number): Cost {
-  return { flops: inF * outF + outF, params: inF * outF + outF };
+  return { flops: inF * outF + outF, params: inF * outF + outF, activations: outF };
+}
+
+/** BatchNorm of channels×h×w: its parameters (bnParams) and its output. */
+export function bnCost(channels: number, h: number, w: number, affine = true): Cost {
+  return { flops: 0, params: bnParams(channels, affine), activations: channels * h * w };
+}
+
+/** A layer that only creates an output of `elements` (ReLU, pooling, add, add_n, concat, shifted copy). */
+export function outputCost(elements: number): Cost {
+  return { flops: 0, params: 0, activations: elements };
 }
 
 // ---- architecture-parameter helpers ----

@@ -11,7 +11,7 @@
  */
 import {
   type Cost, type OpShape, type SearchSpace, SearchSpaceError, zeroCost,
-  argmax, bnParams, checkMatrix, convCost, convOut, deepFreeze, softmax,
+  addCost, argmax, bnCost, checkMatrix, convCost, convOut, deepFreeze, outputCost, softmax, sumCosts,
 } from './common.js';
 
 export const DARTS_PRIMITIVES = [
@@ -174,20 +174,23 @@ export const DARTS_V2: Readonly<Genotype> = deepFreeze(validateGenotype({
 // ---- analytic costs (conventions in common.ts) ----
 
 /**
- * DARTS's ops (cnn/operations.py), all with Cout = C and output ⌈H/stride⌉: pools and none cost 0;
- * skip_connect is the identity, or FactorizedReduce (ReLU, two 1×1 stride-2 convs C→C/2, BN) at
- * stride 2; sep_conv_k = (ReLU, depthwise k×k, pointwise 1×1, BN) twice, the first depthwise strided;
- * dil_conv_k = ReLU, depthwise k×k dilation 2, pointwise 1×1, BN.
+ * DARTS's ops (cnn/operations.py), all with Cout = C and output ⌈H/stride⌉: pools and none cost no
+ * MACs or params; skip_connect is the identity, or FactorizedReduce (ReLU, two 1×1 stride-2 convs
+ * C→C/2, BN) at stride 2; sep_conv_k = (ReLU, depthwise k×k, pointwise 1×1, BN) twice, the first
+ * depthwise strided; dil_conv_k = ReLU, depthwise k×k dilation 2, pointwise 1×1, BN.
+ * Activations as the evaluation network's modules run them (darts-net.ts DARTS_OPS): every layer's
+ * output; max pooling also keeps an output-sized arg-max. The search supernet appends BN(affine=False)
+ * to the pools; that BN is not counted (these are the costs of the derived child network).
  */
 export const DARTS_OP_COST: Readonly<Record<DartsPrimitive, (s: OpShape) => Cost>> = Object.freeze({
   none: (s: OpShape) => checked(s, zeroCost),
-  max_pool_3x3: (s: OpShape) => checked(s, zeroCost),
-  avg_pool_3x3: (s: OpShape) => checked(s, zeroCost),
+  max_pool_3x3: (s: OpShape) => checked(s, () => outputCost(2 * s.C * outElements(s))),
+  avg_pool_3x3: (s: OpShape) => checked(s, () => outputCost(s.C * outElements(s))),
   skip_connect: (s: OpShape) => checked(s, () => s.stride === 1 ? zeroCost() : factorizedReduce(s.C, s.C, s.H, s.W, s.affine)),
   sep_conv_3x3: (s: OpShape) => checked(s, () => sepConv(s, 3)),
   sep_conv_5x5: (s: OpShape) => checked(s, () => sepConv(s, 5)),
-  dil_conv_3x3: (s: OpShape) => checked(s, () => dwPw(s.C, s.C, 3, outSize(s), s.affine)),
-  dil_conv_5x5: (s: OpShape) => checked(s, () => dwPw(s.C, s.C, 5, outSize(s), s.affine)),
+  dil_conv_3x3: (s: OpShape) => checked(s, () => dilConv(s, 3)),
+  dil_conv_5x5: (s: OpShape) => checked(s, () => dilConv(s, 5)),
 });
 
 export const DARTS_SPACE: SearchSpace<DartsPrimitive> = Object.freeze({
@@ -210,27 +213,35 @@ function outSize(s: OpShape): [number, number] {
   return [Math.ceil(s.H / s.stride), Math.ceil(s.W / s.stride)];
 }
 
-/** depthwise k×k (C) + pointwise 1×1 (C→cout) + BN(cout) on an output of hw. */
-function dwPw(c: number, cout: number, k: number, [ho, wo]: [number, number], affine?: boolean): Cost {
-  const dw = convCost(c, c, k, ho, wo, c);
-  const pw = convCost(c, cout, 1, ho, wo);
-  return { flops: dw.flops + pw.flops, params: dw.params + pw.params + bnParams(cout, affine) };
+function outElements(s: OpShape): number {
+  const [ho, wo] = outSize(s);
+  return ho * wo;
 }
 
+/** DilConv (nn/blocks.ts) C→C: ReLU (input-sized), depthwise k×k with the stride, pointwise 1×1, BN. */
+function dilConv(s: OpShape, k: number): Cost {
+  const [ho, wo] = outSize(s);
+  return sumCosts([outputCost(s.C * s.H * s.W), convCost(s.C, s.C, k, ho, wo, s.C), convCost(s.C, s.C, 1, ho, wo), bnCost(s.C, ho, wo, s.affine)]);
+}
+
+/** SepConv: a DilConv (dilation 1) with the stride, then one at stride 1 on its output. */
 function sepConv(s: OpShape, k: number): Cost {
-  const a = dwPw(s.C, s.C, k, outSize(s), s.affine);
-  return { flops: 2 * a.flops, params: 2 * a.params };
+  const [ho, wo] = outSize(s);
+  return addCost(dilConv(s, k), dilConv({ ...s, H: ho, W: wo, stride: 1 }, k));
 }
 
 /**
  * FactorizedReduce(cin→cout): two 1×1 stride-2 convs cin→cout/2 on offset grids, concatenated, then BN.
  * Odd H or W (DARTS's PyTorch code fails there): the offset grid is zero-padded back to H×W (shiftCrop),
- * so both halves are ⌈H/2⌉×⌈W/2⌉ — 28×28 inputs with a stride-2 stem reach 7×7 cells.
+ * so both halves are ⌈H/2⌉×⌈W/2⌉ — 28×28 inputs with a stride-2 stem reach 7×7 cells. Activations: ReLU
+ * and the shifted copy (cin·H·W each), the two halves, their concat and BN (cout·⌈H/2⌉·⌈W/2⌉ each).
  */
 export function factorizedReduce(cin: number, cout: number, h: number, w: number, affine?: boolean): Cost {
   if (cout % 2 !== 0) throw new SearchSpaceError(`FactorizedReduce needs even output channels; got Cout=${cout}`);
-  const c = convCost(cin, cout / 2, 1, convOut(h, 1, 2, 0), convOut(w, 1, 2, 0));
-  return { flops: 2 * c.flops, params: 2 * c.params + bnParams(cout, affine) };
+  const [ho, wo] = [convOut(h, 1, 2, 0), convOut(w, 1, 2, 0)];
+  const half = convCost(cin, cout / 2, 1, ho, wo);
+  // ReLU and the shifted copy (input-sized), two half convs, their concat, BN
+  return sumCosts([outputCost(2 * cin * h * w), half, half, outputCost(cout * ho * wo), bnCost(cout, ho, wo, affine)]);
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 import {
   type Cost, type OpShape, type SearchSpace, SearchSpaceError, zeroCost,
-  addCost, argmax, bnParams, checkMatrix, convCost, convOut, deepFreeze, linearCost, scaleCost, sumCosts,
+  addCost, argmax, bnCost, checkMatrix, convCost, convOut, deepFreeze, linearCost, outputCost, scaleCost, sumCosts,
 } from './common.js';
 
 export const MBCONV_KERNELS = [3, 5, 7] as const;
@@ -199,17 +199,19 @@ export function deriveMbconv(alpha: readonly (readonly number[])[], cfg: MbconvS
 // ---- analytic costs (conventions in common.ts) ----
 
 /**
- * One inverted-residual block on a Cin×H×W input: 1×1 expand (omitted when e = 1) + BN, k×k depthwise
- * with the stride (padding k/2) + BN, 1×1 project + BN. The shortcut add costs nothing.
+ * One inverted-residual block on a Cin×H×W input: 1×1 expand (omitted when e = 1) + BN + ReLU6, k×k
+ * depthwise with the stride (padding k/2) + BN + ReLU6, 1×1 project + BN, and the identity shortcut's
+ * add when stride 1 and Cin = Cout (no MACs; its output counts as an activation).
  */
 export function mbconvBlockCost(cin: number, cout: number, kernel: number, expansion: number, stride: number, H: number, W: number, affine = true): Cost {
   const mid = cin * expansion;
   const ho = convOut(H, kernel, stride, (kernel - 1) >> 1);
   const wo = convOut(W, kernel, stride, (kernel - 1) >> 1);
   const parts: Cost[] = [];
-  if (expansion !== 1) parts.push(convCost(cin, mid, 1, H, W), { flops: 0, params: bnParams(mid, affine) });
-  parts.push(convCost(mid, mid, kernel, ho, wo, mid), { flops: 0, params: bnParams(mid, affine) });
-  parts.push(convCost(mid, cout, 1, ho, wo), { flops: 0, params: bnParams(cout, affine) });
+  if (expansion !== 1) parts.push(convCost(cin, mid, 1, H, W), bnCost(mid, H, W, affine), outputCost(mid * H * W));
+  parts.push(convCost(mid, mid, kernel, ho, wo, mid), bnCost(mid, ho, wo, affine), outputCost(mid * ho * wo));
+  parts.push(convCost(mid, cout, 1, ho, wo), bnCost(cout, ho, wo, affine));
+  if (stride === 1 && cin === cout) parts.push(outputCost(cout * ho * wo));
   return sumCosts(parts);
 }
 
@@ -240,12 +242,13 @@ export function mbconvLayerShape(layer: MbconvLayer): OpShape {
   return { C: layer.Cin, Cout: layer.Cout, H: layer.H, W: layer.W, stride: layer.stride };
 }
 
-/** Stem, first block, head and classifier: the part that does not depend on the choices. */
+/** Stem (conv, BN, ReLU6), first block, head (conv, BN, ReLU6), GAP and classifier: the part that does not depend on the choices. */
 function fixedCost(cfg: MbconvSpaceConfig, input: { H: number; W: number }): Cost {
   const k = cfg.stem.kernel ?? 3;
   const h = convOut(input.H, k, cfg.stem.stride, (k - 1) >> 1);
   const w = convOut(input.W, k, cfg.stem.stride, (k - 1) >> 1);
-  const parts: Cost[] = [convCost(cfg.inChannels, cfg.stem.channels, k, h, w), { flops: 0, params: bnParams(cfg.stem.channels) }];
+  const sc = cfg.stem.channels;
+  const parts: Cost[] = [convCost(cfg.inChannels, sc, k, h, w), bnCost(sc, h, w), outputCost(sc * h * w)];
   if (cfg.firstBlock) {
     const f = cfg.firstBlock;
     parts.push(mbconvBlockCost(cfg.stem.channels, f.channels, f.kernel, f.expansion, 1, h, w));
@@ -255,14 +258,15 @@ function fixedCost(cfg: MbconvSpaceConfig, input: { H: number; W: number }): Cos
   const [hl, wl] = [Math.ceil(last.H / last.stride), Math.ceil(last.W / last.stride)];
   let c = last.Cout;
   if (cfg.head) {
-    parts.push(convCost(c, cfg.head.channels, 1, hl, wl), { flops: 0, params: bnParams(cfg.head.channels) });
-    c = cfg.head.channels;
+    const hc = cfg.head.channels;
+    parts.push(convCost(c, hc, 1, hl, wl), bnCost(hc, hl, wl), outputCost(hc * hl * wl));
+    c = hc;
   }
-  parts.push(linearCost(c, cfg.classes));
+  parts.push(outputCost(c), linearCost(c, cfg.classes)); // GAP, Linear
   return sumCosts(parts);
 }
 
-/** FLOPs (MACs) and params of the network with these choices on an H×W input. */
+/** FLOPs (MACs), params and activations of the network with these choices on an H×W input. */
 export function mbconvNetworkCost(arch: MbconvArch, cfg: MbconvSpaceConfig, input: { H: number; W: number }): Cost {
   const a = validateMbconv(arch, cfg);
   return mbconvExpectedNetworkCost(a.map((c) => MBCONV_CHOICES.map((x) => (x === c ? 1 : 0))), cfg, input);

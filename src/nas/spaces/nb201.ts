@@ -10,7 +10,7 @@
  */
 import {
   type Cost, type OpShape, type SearchSpace, SearchSpaceError, zeroCost,
-  addCost, argmax, bnParams, checkMatrix, convCost, convOut, deepFreeze, linearCost, scaleCost, sumCosts,
+  addCost, argmax, bnCost, checkMatrix, convCost, convOut, deepFreeze, linearCost, outputCost, scaleCost, sumCosts,
 } from './common.js';
 
 export const NB201_PRIMITIVES = ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'] as const;
@@ -150,7 +150,10 @@ export function nb201IsomorphKey(arch: Nb201Arch): string {
  * NB201's ops (xautodl cell_operations), general in stride and channels although the benchmark's cells
  * use stride 1 and Cout = C: nor_conv = ReLU-Conv(no bias)-BN; skip = identity, or FactorizedReduce
  * (1×1 convs + BN) when stride ≠ 1 or Cout ≠ C; avg_pool = AvgPool 3×3 (after a ReLU-Conv1×1-BN when
- * Cout ≠ C); none = zeros.
+ * Cout ≠ C); none = zeros. Activations follow the modules: ReLU (input-sized), conv, BN, pool outputs.
+ * Only stride 1, Cout = C is built here (nb201-net.ts); the other cases follow xautodl's modules:
+ * FactorizedReduce at stride 1 is Conv1×1-BN, at stride 2 it is ReLU, two half 1×1 convs (one on a
+ * shifted copy of the input), concat, BN (as nn/blocks.ts FactorizedReduce); the pool takes the stride.
  */
 export const NB201_OP_COST: Readonly<Record<Nb201Primitive, (s: OpShape) => Cost>> = Object.freeze({
   none: () => zeroCost(),
@@ -159,22 +162,28 @@ export const NB201_OP_COST: Readonly<Record<Nb201Primitive, (s: OpShape) => Cost
     if (s.stride === 1 && cout === s.C) return zeroCost();
     const ho = convOut(s.H, 1, s.stride, 0);
     const wo = convOut(s.W, 1, s.stride, 0);
-    return addCost(convCost(s.C, cout, 1, ho, wo), { flops: 0, params: bnParams(cout, s.affine) });
+    const conv = convCost(s.C, cout, 1, ho, wo); // the two halves together cost what one conv C→Cout does
+    const bn = bnCost(cout, ho, wo, s.affine);
+    if (s.stride === 1) return addCost(conv, bn);
+    // ReLU and the shifted copy (input-sized), the half convs (= conv), their concat, BN
+    return sumCosts([outputCost(2 * s.C * s.H * s.W), conv, outputCost(cout * ho * wo), bn]);
   },
   nor_conv_1x1: (s: OpShape) => norConv(s, 1),
   nor_conv_3x3: (s: OpShape) => norConv(s, 3),
   avg_pool_3x3: (s: OpShape) => {
     const cout = s.Cout ?? s.C;
-    if (cout === s.C) return zeroCost();
-    return addCost(convCost(s.C, cout, 1, s.H, s.W), { flops: 0, params: bnParams(cout, s.affine) });
+    const pool = outputCost(cout * convOut(s.H, 3, s.stride, 1) * convOut(s.W, 3, s.stride, 1));
+    if (cout === s.C) return pool;
+    return sumCosts([outputCost(s.C * s.H * s.W), convCost(s.C, cout, 1, s.H, s.W), bnCost(cout, s.H, s.W, s.affine), pool]);
   },
 });
 
+/** ReLU → Conv k×k (stride, padding (k−1)/2) → BN */
 function norConv(s: OpShape, k: number): Cost {
   const cout = s.Cout ?? s.C;
   const pad = (k - 1) / 2;
-  const c = convCost(s.C, cout, k, convOut(s.H, k, s.stride, pad), convOut(s.W, k, s.stride, pad));
-  return addCost(c, { flops: 0, params: bnParams(cout, s.affine) });
+  const [ho, wo] = [convOut(s.H, k, s.stride, pad), convOut(s.W, k, s.stride, pad)];
+  return sumCosts([outputCost(s.C * s.H * s.W), convCost(s.C, cout, k, ho, wo), bnCost(cout, ho, wo, s.affine)]);
 }
 
 export const NB201_SPACE: SearchSpace<Nb201Primitive> = Object.freeze({
@@ -212,14 +221,15 @@ export function nb201NetConfig(dataset: Nb201Dataset = 'cifar10', over: Partial<
 /**
  * The cell-independent part of the network and the input shape of the cells of each of the 3 stages:
  * stem Conv3×3(in→C)+BN; stages of C, 2C, 4C channels separated by a ResNet block
- * (ReLU-Conv3×3 s2-BN, ReLU-Conv3×3-BN, shortcut AvgPool2d(2)+Conv1×1 — AvgPool 3×3/s2/p1 on odd inputs);
- * then BN-ReLU-GAP-Linear.
+ * (ReLU-Conv3×3 s2-BN, ReLU-Conv3×3-BN, shortcut AvgPool2d(2)+Conv1×1 — AvgPool 3×3/s2/p1 on odd inputs —
+ * and the residual add); then BN-ReLU-GAP-Linear. H×W is the stem's output (a strided stem: fold its
+ * stride into H and W); the input image counts no activations.
  */
 export function nb201Backbone(cfg: Nb201NetConfig): { fixed: Cost; stages: OpShape[] } {
   for (const k of ['C', 'N', 'H', 'W', 'inChannels', 'classes'] as const) {
     if (!Number.isInteger(cfg[k]) || cfg[k] < 1) throw new SearchSpaceError(`NB201 network: ${k} must be a positive integer, got ${cfg[k]} in ${JSON.stringify(cfg)}`);
   }
-  const parts: Cost[] = [convCost(cfg.inChannels, cfg.C, 3, cfg.H, cfg.W), { flops: 0, params: bnParams(cfg.C) }];
+  const parts: Cost[] = [convCost(cfg.inChannels, cfg.C, 3, cfg.H, cfg.W), bnCost(cfg.C, cfg.H, cfg.W)];
   let c = cfg.C;
   let h = cfg.H;
   let w = cfg.W;
@@ -229,18 +239,32 @@ export function nb201Backbone(cfg: Nb201NetConfig): { fixed: Cost; stages: OpSha
       const co = 2 * c;
       const ho = convOut(h, 3, 2, 1);
       const wo = convOut(w, 3, 2, 1);
+      const out = co * ho * wo;
       // odd inputs: the shortcut pools 3×3/s2/p1 (same output size as the conv path; NB201 inputs are even)
-      parts.push(convCost(c, co, 3, ho, wo), convCost(co, co, 3, ho, wo), { flops: 0, params: 2 * bnParams(co) });
-      parts.push(convCost(c, co, 1, ho, wo)); // shortcut: AvgPool2d(2) then Conv1×1
+      parts.push(outputCost(c * h * w), convCost(c, co, 3, ho, wo), bnCost(co, ho, wo)); // ReLU-Conv3×3 s2-BN
+      parts.push(outputCost(out), convCost(co, co, 3, ho, wo), bnCost(co, ho, wo)); // ReLU-Conv3×3-BN
+      parts.push(outputCost(c * ho * wo), convCost(c, co, 1, ho, wo)); // shortcut: AvgPool2d(2) then Conv1×1
+      parts.push(outputCost(out)); // residual add
       [c, h, w] = [co, ho, wo];
     }
     stages.push({ C: c, H: h, W: w, stride: 1 });
   }
-  parts.push({ flops: 0, params: bnParams(c) }, linearCost(c, cfg.classes));
+  parts.push(bnCost(c, h, w), outputCost(c * h * w), outputCost(c), linearCost(c, cfg.classes)); // BN, ReLU, GAP, Linear
   return { fixed: sumCosts(parts), stages };
 }
 
-/** FLOPs (MACs) and params of the whole network with this cell; equals the benchmark table exactly. */
+/**
+ * Activations of one cell's node sums: nodes 2 and 3 have 2 and 3 incoming edges, whose outputs the cell
+ * adds into a new tensor (add_n), C·H·W each. Exact when each of those nodes keeps 0 or ≥ 2 non-'none'
+ * edges (0: the cell allocates zeros of the same size); a node 2 or 3 left with exactly 1 edge allocates
+ * nothing (C·H·W less), and node 1 allocates zeros when its only edge is 'none' (C·H·W more).
+ * A child derived with excludeNone has no 'none' edge, so it is always exact.
+ */
+function nodeSums(s: OpShape): Cost {
+  return outputCost(2 * s.C * s.H * s.W);
+}
+
+/** FLOPs (MACs), params and activations of the whole network with this cell; FLOPs and params equal the benchmark table exactly. */
 export function nb201NetworkCost(arch: Nb201Arch, cfg: Nb201NetConfig = nb201NetConfig()): Cost {
   const a = nb201Arch(arch);
   return nb201ExpectedNetworkCost(a.map((op) => NB201_PRIMITIVES.map((p) => (p === op ? 1 : 0))), cfg);
@@ -248,13 +272,15 @@ export function nb201NetworkCost(arch: Nb201Arch, cfg: Nb201NetConfig = nb201Net
 
 /**
  * Expected network cost when edge e runs primitive k with probability probs[e][k] (6×5): the fixed
- * backbone plus N cells per stage of Σ_e Σ_k p·cost. Linear in probs; one-hot rows give nb201NetworkCost.
+ * backbone plus N cells per stage of their node sums (activations only, see nodeSums) and Σ_e Σ_k p·cost.
+ * Linear in probs; one-hot rows give nb201NetworkCost.
  */
 export function nb201ExpectedNetworkCost(probs: readonly (readonly number[])[], cfg: Nb201NetConfig = nb201NetConfig()): Cost {
   checkMatrix('nb201ExpectedNetworkCost probs', probs, NB201_NUM_EDGES, NB201_PRIMITIVES.length);
   const { fixed, stages } = nb201Backbone(cfg);
   let total = fixed;
   for (const shape of stages) {
+    total = addCost(total, scaleCost(nodeSums(shape), cfg.N));
     const table = NB201_PRIMITIVES.map((op) => NB201_OP_COST[op](shape));
     for (const row of probs) {
       row.forEach((p, k) => {
