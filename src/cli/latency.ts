@@ -1,5 +1,6 @@
 /**
- * `wgnas latency`: whole-network inference latency of NB201 child networks on the attached adapter.
+ * `wgnas latency`: whole-network inference latency of NB201 child networks on the attached adapter
+ * (`--space darts|mbconv`: DARTS / MBConv children, src/cli/space-latency.ts).
  *   wgnas latency --arch ARCH_STR [--lut FILE] [net flags] [--json]
  *       measures one child network (GPU time = Σ dispatch times, and wall time); with --lut also its LUT sum
  *   wgnas latency --sample K [--lut FILE] [--seed S] [--out FILE.csv] [net flags] [--json]
@@ -20,8 +21,9 @@ import { convOut } from '../nas/spaces/common.js';
 import { flag, parseArgs, UsageError } from './args.js';
 import { lutConfigFromFlags, netFlags, openForTiming } from './lut.js';
 import { progress } from './progress.js';
+import { spaceLatencyCommand } from './space-latency.js';
 
-const USAGE = `usage: wgnas latency (--arch ARCH_STR | --sample K) [--lut FILE] [--seed S] [--out FILE.csv] [--adapter A]
+const USAGE = `usage: wgnas latency (--arch ARCH_STR | --sample K) [--lut FILE] [--seed S] [--out FILE.csv] [--adapter A] [--space nb201|darts|mbconv]
   [--channels C] [--cells-per-stage N] [--batch B] [--dataset fashion-mnist|mnist|cifar10] [--stem-stride 1|2]
   [--warmup N] [--repeats N] [--json]`;
 
@@ -49,6 +51,7 @@ function networkMacs(cfg: Nb201LutConfig, arch: Nb201Arch): number {
 
 export async function latencyCommand(argv: readonly string[]): Promise<void> {
   const o = parseArgs(argv, Flags, USAGE);
+  if (o.space !== 'nb201') return spaceLatencyCommand(o, USAGE);
   const cfg = lutConfigFromFlags(o, USAGE);
   if ((o.arch === undefined) === (o.sample === undefined)) throw new UsageError(`give exactly one of --arch ARCH_STR or --sample K\n${USAGE}`);
   if (o.arch !== undefined && o.out !== undefined) throw new UsageError(`--out writes the CSV of --sample; with --arch use --json\n${USAGE}`);

@@ -14,6 +14,8 @@ import { SupernetSearch, splitImageSet } from '../nas/search.js';
 import { calibrateToTarget } from '../nas/budget-derive.js';
 import { selectedCost, spaceBinding, SPACES, type NetKnobs, type SpaceBinding } from '../nas/space-binding.js';
 import { buildLut, lutNetworkMs, type Nb201LutConfig } from '../hardware/lut-build.js';
+import { buildSpaceLut } from '../hardware/space-lut.js';
+import { spaceLatencyTable, spaceLutNetworkMs, type SpaceLutConfig } from '../hardware/space-lut-plan.js';
 import { loadLut, type LatencyLut } from '../hardware/lut.js';
 import { measureNetworkLatency } from '../hardware/measure.js';
 import { predictLatencyRelaxed } from '../hardware/predictor.js';
@@ -74,8 +76,8 @@ export type SearchFlagValues = z.infer<typeof SearchFlags>;
 
 export async function searchCommand(argv: readonly string[]): Promise<void> {
   const o = parseArgs(argv, SearchFlags, USAGE);
-  if (o.space !== 'nb201' && (o.cost === 'latency' || o.cost === 'energy') && (o.costWeight > 0 || o.target !== undefined)) {
-    throw new UsageError(`--cost ${o.cost} with --space ${o.space}: latency tables and predictors cover the nb201 space so far; use --cost flops, params or memory with --space ${o.space}`);
+  if (o.space !== 'nb201' && (o.cost === 'energy' || (o.cost === 'latency' && o.hardware.startsWith('table:'))) && (o.costWeight > 0 || o.target !== undefined)) {
+    throw new UsageError(`--cost ${o.cost} --hardware ${o.hardware} with --space ${o.space}: predictors trained on device tables cover the nb201 space so far; on ${o.space} use a latency table (--hardware adapter|lut:FILE) or --cost flops, params or memory`);
   }
   if (o.secondOrder && (o.optim !== 'bi-level' || o.sampler === 'binary')) {
     throw new UsageError(`--second-order: DARTS second order needs --optim bi-level and a sampler that plans deterministically per step (ordered, mixture, gumbel); got --optim ${o.optim} --sampler ${o.sampler}`);
@@ -145,7 +147,11 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
     if (t.table) predicted[t.name] = (t.offset ?? 0) + selectedCost(space, t.table, found);
     if (t.predictor) predicted[t.name] = (await predictLatencies(t.predictor, [found.archStr]))[0];
   }
-  if (latencyLut) predicted.latency_ms_lut_network = lutNetworkMs(latencyLut, lutCfg, parseNb201(found.archStr));
+  if (latencyLut) {
+    predicted.latency_ms_lut_network = o.space === 'nb201'
+      ? lutNetworkMs(latencyLut, lutCfg, parseNb201(found.archStr))
+      : spaceLutNetworkMs(latencyLut, { ...lutCfg, space: o.space }, found.arch);
+  }
   let benchmark: Record<string, number> | undefined;
   if (o.space === 'nb201') try {
     const table = Nb201Table.load();
@@ -214,14 +220,20 @@ async function hardwareTerm(o: SearchFlagValues, dev: Device, space: SpaceBindin
   }
   if (o.cost === 'energy') throw new UsageError('--cost energy needs --hardware table:FILE:COLUMN with an energy column');
   let lut: LatencyLut;
+  const spaceCfg: SpaceLutConfig | undefined = o.space === 'nb201' ? undefined : { ...lutCfg, space: o.space };
   if (o.hardware === 'adapter') {
     log.line(`measuring a latency table on ${dev.adapter.name} (batch ${o.latencyBatch}) …`);
-    lut = await buildLut(dev, lutCfg, { warmup: 3, repeats: 10 });
+    lut = spaceCfg ? await buildSpaceLut(dev, spaceCfg, { warmup: 3, repeats: 10 }) : await buildLut(dev, lutCfg, { warmup: 3, repeats: 10 });
   } else {
     lut = loadLut(o.hardware.slice(4));
     log.line(`latency table of ${lut.adapter.description || lut.adapter.device} (${Object.keys(lut.entries).length} entries)`);
   }
   keepLut(lut);
+  if (spaceCfg) {
+    // DARTS / MBConv: every candidate and fixed part timed in isolation (space-lut.ts)
+    const { table, offset } = spaceLatencyTable(lut, spaceCfg);
+    return { ...base, name: 'latency_ms', table, norm: 1, offset };
+  }
   // the fixed parts (stem, reductions, head, node sums): the network latency of an all-skip cell
   const offset = lutNetworkMs(lut, lutCfg, parseNb201('|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|'));
   return { ...base, name: 'latency_ms', table: latencyTable(lut, lutCfg), norm: 1, offset };

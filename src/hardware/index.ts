@@ -6,3 +6,5 @@ export * from './graph.js';
 export { graphAggregate, graphReadout } from './gnn-ops.js';
 export { measureNetworkLatency, measureNetworkLatencies, openProfilingDevice } from './measure.js';
 export { buildLut, lutNetworkMs, sampleNb201Archs } from './lut-build.js';
+export { buildSpaceLut, measureSpaceArchs, sampleSpaceArchs } from './space-lut.js';
+export { spaceLatencyTable, spaceLutNetworkMs, type SpaceLatencyTable, type SpaceLutConfig } from './space-lut-plan.js';

@@ -61,4 +61,16 @@ describe('search on the DARTS and MBConv spaces', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/--second-order: DARTS second order needs --optim bi-level/);
   }, 240_000);
+
+  it('latency on the attached adapter: darts with κ·LUT latency; mbconv with a latency target calibrated by measurement', () => {
+    const d = run(['--space', 'darts', '--epochs', '1', '--warmup-epochs', '0', '--cost-weight', '1']) as { predicted_cost: Record<string, number>; cost_terms: { name: string }[] };
+    expect(d.cost_terms.map((t) => t.name)).toContain('latency_ms');
+    expect(d.predicted_cost.latency_ms).toBeGreaterThan(0);
+    expect(d.predicted_cost.latency_ms).toBeCloseTo(d.predicted_cost.latency_ms_lut_network, 6); // table + offset = the LUT sum of the child
+    const m = run(['--space', 'mbconv', '--cost-weight', '1', '--target', '2']) as { budget: { rounds: { measured: number }[]; measured: number }; measured_latency_ms: { median: number } };
+    // timings are not asserted (shared machines): the loop measured, and reports what it measured
+    expect(m.budget.rounds.length).toBeGreaterThanOrEqual(1);
+    expect(m.budget.rounds.every((r) => r.measured > 0)).toBe(true);
+    expect(m.budget.rounds.map((r) => r.measured)).toContain(m.budget.measured);
+  }, 240_000);
 });
