@@ -13,6 +13,7 @@ import { flag, parseArgs } from '../src/cli/args.js';
 import { grid } from '../src/gpu/gpu-device.js';
 import { quantile } from '../src/gpu/profiler.js';
 import { openDevice, type Device } from '../src/tensor/device.js';
+import { timePass } from '../src/tensor/timing.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { registry, type OpParams, type OpRecord } from '../src/ops/index.js';
 import '../src/hardware/gnn-ops.js';
@@ -54,18 +55,7 @@ export interface Ceilings {
 }
 
 /** Times fn (which encodes one pass) `repeats` times after `warmup`, each sample = sum of its dispatches. */
-export async function timePass(dev: Device, fn: () => void, repeats: number, warmup: number): Promise<number[]> {
-  for (let i = 0; i < warmup; i++) dev.tidy(fn);
-  await dev.sync();
-  const samples: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    dev.profiler.reset();
-    await dev.profile(() => dev.tidy(fn));
-    samples.push(dev.profiler.records.reduce((a, rec) => a + rec.ms, 0));
-  }
-  dev.profiler.reset();
-  return samples.sort((a, b) => a - b);
-}
+export { timePass };
 
 export async function measureCeilings(dev: Device): Promise<Ceilings> {
   const n = 1 << 16;
@@ -149,6 +139,7 @@ export async function benchMain(argv: readonly string[]): Promise<void> {
   const opts = parseArgs(argv, Flags, USAGE);
   const dev = await openDevice({ adapter: opts.adapter });
   console.log(`adapter: ${dev.adapter.name} [${dev.adapter.kind}] ${dev.adapter.vendor}/${dev.adapter.architecture}; timing: ${dev.hasTimestamps ? 'timestamp queries' : 'wall clock (no timestamp-query)'}`);
+  if (dev.tuning) console.log(`variants: from the tuning cache ${dev.tuning.path} (${dev.tuning.size} entries) where it has the shape, else by shape class (WGNAS_AUTOTUNE=0: shape class only)`);
   const ceilings = await measureCeilings(dev);
   const rows: BenchRecord[] = [];
   for (const { rec, entry } of cases(opts.suite, new RegExp(opts.ops))) {

@@ -14,7 +14,8 @@ export function relError(got: ArrayLike<number>, want: ArrayLike<number>): numbe
   let scale = 1e-6;
   for (let i = 0; i < want.length; i++) {
     const e = Math.abs(got[i] - want[i]);
-    if (!(e <= maxErr)) maxErr = e; // NaN propagates as failure
+    if (Number.isNaN(e)) return NaN; // an unwritten (NaN-poisoned) or NaN output fails, whatever follows it
+    if (e > maxErr) maxErr = e;
     scale = Math.max(scale, Math.abs(want[i]));
   }
   return maxErr / scale;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { registry, type OpRecord } from '../src/ops/index.js';
 import '../src/hardware/gnn-ops.js';
-import { verify } from '../kernels-bench/verify.js';
+import { relError, verify } from '../kernels-bench/verify.js';
 import { REFERENCE_SUITE } from '../kernels-bench/suite.js';
 import { REFERENCES } from './reference/index.js';
 import { testDevice } from './helpers.js';
@@ -29,5 +29,14 @@ describe('kernels-bench', () => {
     const bad = { inputs: inst.inputs, run: { forward: () => dev.axpy(2, inst.inputs.x, inst.inputs.x) } };
     expect(await verify(dev, wrong, p, 'forward', bad)).toMatch(/^FAILED/);
     Object.values(inst.inputs).forEach((t) => t.dispose());
+  });
+});
+
+describe('relError', () => {
+  it('a NaN anywhere fails, even when finite errors follow it', () => {
+
+    expect(relError([Number.NaN, 1, 2], [0, 1, 2])).toBeNaN();
+    expect(relError([0.5, 1, 2], [0, 1, 2])).toBeCloseTo(0.25, 12);
+    expect(relError([1], [1, 2])).toBe(Infinity);
   });
 });

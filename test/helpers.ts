@@ -12,7 +12,7 @@ import { seededRandom } from '../src/tensor/host-random.js';
 let shared: Promise<Device> | undefined;
 /** One device per test file, with NaN-poisoned op outputs so unwritten elements fail comparisons. */
 export function testDevice(): Promise<Device> {
-  shared ??= openDevice({ adapter: process.env.WGNAS_TEST_ADAPTER ?? 'auto', poison: true });
+  shared ??= openDevice({ adapter: process.env.WGNAS_TEST_ADAPTER ?? 'auto', poison: true, autotune: false });
   return shared;
 }
 

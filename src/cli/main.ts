@@ -1,4 +1,4 @@
-/** `wgnas <command>`: devices, train, bench, search, lut, predictor. */
+/** `wgnas <command>`: devices, train, bench, tune, search, lut, latency, predictor. */
 import { WgnasError } from '../gpu/errors.js';
 import { HelpRequested, UsageError } from './args.js';
 import { devicesCommand } from './devices.js';
@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { help: string; load: () => Promise<Command> }> =
   train: { help: 'train a small CNN on the GPU (default: Fashion-MNIST) and report test accuracy', load: async () => (await import('./train.js')).trainCommand },
   predictor: { help: 'train / evaluate the GNN latency predictor on a measured table (e.g. HW-NAS-Bench)', load: async () => (await import('./predictor.js')).predictorCommand },
   bench: { help: 'kernel latency benchmark (same flags as node kernels-bench/run.js)', load: async () => (await import('../../kernels-bench/bench.js')).benchMain },
+  tune: { help: 'autotune conv2d / GEMM kernel variants on this adapter (checked against naive, timed) and write its tuning cache', load: async () => (await import('./tune.js')).tuneCommand },
   lut: { help: 'build the latency LUT of the NB201 network on this adapter (every part profiled with timestamp queries)', load: async () => (await import('./lut.js')).lutCommand },
   latency: { help: 'measure whole NB201 networks (--arch STR, or --sample K vs a LUT → CSV for the predictor)', load: async () => (await import('./latency.js')).latencyCommand },
 };

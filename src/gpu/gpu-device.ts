@@ -8,6 +8,7 @@ import { selectAdapter, type AdapterDescription, type AdapterSpec } from './adap
 import { DeviceLostError, KernelError } from './errors.js';
 import { packUniform, PipelineCache, type Overrides, type Params } from './kernel.js';
 import { Profiler } from './profiler.js';
+import { adapterIdentity, autotuneEnabled, loadTuningCache, type TuningCache } from './tuning-cache.js';
 
 export type BindValue = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
 
@@ -29,6 +30,11 @@ export interface OpenOptions {
   debug?: boolean;
   /** fill every op output with NaN before the kernel runs, so unwritten elements show (tests) */
   poison?: boolean;
+  /**
+   * load this adapter's kernel tuning cache (`wgnas tune`), whose variants then win over the shape-class
+   * rules of conv2d and matmul (default: on unless WGNAS_AUTOTUNE=0; off for the test device)
+   */
+  autotune?: boolean;
 }
 
 const BATCH_LIMIT = 256;
@@ -62,6 +68,8 @@ export class GpuDevice {
   readonly hasTimestamps: boolean;
   readonly debug: boolean;
   poison: boolean;
+  /** this adapter's kernel tuning cache, when one was loaded (src/gpu/tuning-cache.ts) or set by the tuner */
+  tuning?: TuningCache;
   /**
    * Route Dawn's completion polling through a timer while waiting (see throttledPolling): ~1.8× the
    * training throughput on lavapipe. Latency measurement turns it off: with the CPU idle between tiny
@@ -88,6 +96,7 @@ export class GpuDevice {
     this.pipelines = new PipelineCache(gpu);
     this.pipelines.debug = this.debug;
     this.profiler = new Profiler(gpu, this.hasTimestamps);
+    if (autotuneEnabled(opts.autotune)) this.tuning = loadTuningCache(adapterIdentity(adapter));
     gpu.lost?.then((info) => {
       this.lostInfo = { reason: String(info.reason), message: info.message, lastKernel: this.lastKernel };
     });

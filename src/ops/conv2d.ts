@@ -13,15 +13,20 @@
  *               packed weights); the stride-1 backward w.r.t. the input is the same kernel on flipped weights;
  *  - tiled:     everything else: conv2d-tiled.wgsl / conv2d-weight.wgsl (4×4 register tiles);
  *  - naive:     one output per invocation (conv2d.wgsl), the first correct version, kept for checks.
+ * Each pass resolves its own variant: an explicit `variant` option, else this adapter's tuning cache
+ * (`wgnas tune`, src/ops/autotune.ts) when it names a variant legal for the shape, else the rule above.
  */
 import { ShapeError, shapeStr } from '../gpu/errors.js';
 import { grid } from '../gpu/gpu-device.js';
 import { needsGrad, record } from '../tensor/autograd.js';
+import type { Device } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { addBiasInPlace, biasBackward, gemm } from './matmul.js';
 import { register, seededValues, type OpParams } from './registry.js';
+import { tunedVariant, type Conv2dPass } from './tuning.js';
 
 export type Conv2dVariant = 'naive' | 'tiled' | 'window' | 'depthwise' | 'depthwise_window' | 'gemm';
+export const CONV2D_VARIANTS: readonly Conv2dVariant[] = ['naive', 'tiled', 'window', 'depthwise', 'depthwise_window', 'gemm'];
 
 export interface Conv2dOptions {
   stride?: number;
@@ -71,10 +76,30 @@ export function conv2dGeometry(x: readonly number[], w: readonly number[], o: Co
 
 /** The path for a shape class (see the module comment). */
 export function chooseConv2dVariant(g: Conv2dGeometry): Conv2dVariant {
-  if (g.k === 1 && g.stride === 1 && g.pad === 0 && g.groups === 1) return 'gemm';
-  if (g.groups === g.Cin && g.groups === g.Cout && g.groups > 1) return windowFits(g, 1) ? 'depthwise_window' : 'depthwise';
+  if (gemmFits(g)) return 'gemm';
+  if (isDepthwise(g) && g.groups > 1) return windowFits(g, 1) ? 'depthwise_window' : 'depthwise';
   if (windowFits(g, 2)) return 'window';
   return 'tiled';
+}
+
+/** The gemm path's class: a 1×1 kernel, stride 1, no padding, groups 1 (then conv = batched GEMM). */
+function gemmFits(g: Conv2dGeometry): boolean {
+  return g.k === 1 && g.stride === 1 && g.pad === 0 && g.groups === 1;
+}
+
+function isDepthwise(g: Conv2dGeometry): boolean {
+  return g.groups === g.Cin && g.groups === g.Cout;
+}
+
+/** Why variant `v` cannot run this geometry, or null when it can (every pass accepts the same set). */
+export function conv2dVariantIllegal(g: Conv2dGeometry, v: string): string | null {
+  if (!(CONV2D_VARIANTS as readonly string[]).includes(v)) return `unknown variant "${v}" (variants: ${CONV2D_VARIANTS.join(', ')})`;
+  if (v === 'gemm' && !gemmFits(g)) return 'the gemm path needs a 1×1 kernel, stride 1, padding 0, groups 1';
+  if (v.startsWith('depthwise') && !isDepthwise(g)) return 'the depthwise path needs groups = Cin = Cout';
+  if (v.endsWith('window') && !windowFits(g, v === 'window' ? 2 : 1)) {
+    return `the ${v} path needs stride <= ${v === 'window' ? 2 : 1}, k <= 7 and a row window of at most 24 columns`;
+  }
+  return null;
 }
 
 /**
@@ -136,14 +161,15 @@ function windowConv(input: Tensor, weight: Tensor, g: Conv2dGeometry, flip: bool
   wpk.dispose();
 }
 
-function variantOf(g: Conv2dGeometry, o: Conv2dOptions): Conv2dVariant {
-  const v = o.variant ?? chooseConv2dVariant(g);
-  if (v === 'gemm' && chooseConv2dVariant(g) !== 'gemm') throw new ShapeError(`conv2d: the gemm path needs a 1×1 kernel, stride 1, padding 0, groups 1 (got ${describeConv(g)})`);
-  if (v.startsWith('depthwise') && !(g.groups === g.Cin && g.groups === g.Cout)) throw new ShapeError(`conv2d: the depthwise path needs groups = Cin = Cout (got ${describeConv(g)})`);
-  if (v.endsWith('window') && !windowFits(g, v === 'window' ? 2 : 1)) {
-    throw new ShapeError(`conv2d: the ${v} path needs stride <= ${v === 'window' ? 2 : 1}, k <= 7 and a row window of at most 24 columns (got ${describeConv(g)})`);
+/** The variant a pass runs: the `variant` option (checked), else the tuning cache's if legal, else the shape-class rule. */
+function variantOf(dev: Device, pass: Conv2dPass, g: Conv2dGeometry, o: Conv2dOptions): Conv2dVariant {
+  if (o.variant) {
+    const why = conv2dVariantIllegal(g, o.variant);
+    if (why) throw new ShapeError(`conv2d: ${why} (got ${describeConv(g)})`);
+    return o.variant;
   }
-  return v;
+  const legal = (v: string): v is Conv2dVariant => conv2dVariantIllegal(g, v) === null;
+  return tunedVariant(dev, () => ({ op: 'conv2d', pass, g }), legal) ?? chooseConv2dVariant(g);
 }
 
 export function describeConv(g: Conv2dGeometry): string {
@@ -179,7 +205,7 @@ export function conv2dForward(x: Tensor, weight: Tensor, o: Conv2dOptions = {}):
   const dev = x.dev;
   const out = dev.empty([g.N, g.Cout, g.Hout, g.Wout]);
   const shape = describeConv(g);
-  const v = variantOf(g, o);
+  const v = variantOf(dev, 'forward', g, o);
   const hw = g.H * g.W;
   if (v === 'gemm') {
     gemm({ a: weight, b: x, out, M: g.Cout, K: g.Cin, N: hw, batch: g.N, strideA: 0, strideB: g.Cin * hw, strideC: g.Cout * hw });
@@ -207,7 +233,7 @@ export function conv2dBackwardInput(dout: Tensor, weight: Tensor, inputShape: re
   const dev = dout.dev;
   const dinp = dev.empty([g.N, g.Cin, g.H, g.W]);
   const shape = describeConv(g);
-  const v = variantOf(g, o);
+  const v = variantOf(dev, 'backward_input', g, o);
   const hw = g.H * g.W;
   if (v === 'gemm') {
     gemm({ a: weight, b: dout, out: dinp, M: g.Cin, K: g.Cout, N: hw, transA: true, batch: g.N, strideA: 0, strideB: g.Cout * hw, strideC: g.Cin * hw });
@@ -233,7 +259,7 @@ export function conv2dBackwardWeight(dout: Tensor, x: Tensor, weightShape: reado
   checkDout(g, dout);
   const dev = dout.dev;
   const shape = describeConv(g);
-  const v = variantOf(g, o);
+  const v = variantOf(dev, 'backward_weight', g, o);
   const size = g.Cout * g.cinG * g.k * g.k;
   if (v === 'naive') {
     const dweight = dev.empty(weightShape);

@@ -16,4 +16,6 @@ export { SGD, Adam, sgdStep, adamStep, clipGradNorm } from './optim.js';
 export { uniform, normal, gumbel, bernoulliMask, dropout, RngStream } from './rng.js';
 export { gather, oneHotST } from './select.js';
 export { reshape, flatten } from './shape.js';
+export { legalVariants, defaultVariant, tuneCall, tuneCalls, tuneInputs, type TuneResult, type TuneOptions, type TuneCandidate } from './autotune.js';
+export { tuneKey, recordTuneCalls, type TuneCall } from './tuning.js';
 export { register, registry, getOp, seededValues, type OpRecord, type OpInstance, type OpParams } from './registry.js';

@@ -9,6 +9,8 @@
  *  - tiled_vec4:  4×4 outputs per invocation with vec4 loads/stores, for aligned shapes (not transA+transB);
  *                 ~2× the tiled variant on lavapipe, where loads cost per element and lane, not FMAs;
  *  - tiled8_vec4: 8×8 outputs per invocation, vec4, no transB: large aligned products (~15% faster).
+ * A call runs its `variant` option (checked), else this adapter's tuning cache's variant for the call
+ * (`wgnas tune`, src/ops/autotune.ts) when legal for it, else chooseGemmVariant.
  */
 import { ShapeError, shapeStr } from '../gpu/errors.js';
 import { grid } from '../gpu/gpu-device.js';
@@ -16,6 +18,7 @@ import { needsGrad, record } from '../tensor/autograd.js';
 import type { Device } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { register, seededValues } from './registry.js';
+import { tunedVariant } from './tuning.js';
 
 const SHADER = 'matmul.wgsl';
 const WG = 256;
@@ -55,6 +58,15 @@ export function gemmVec4Ok(M: number, N: number, K: number, transA: boolean, tra
   return K % 4 === 0;
 }
 
+/** Why variant `v` cannot run this GEMM, or null when it can (naive and tiled run everything). */
+export function gemmVariantIllegal(v: string, M: number, N: number, K: number, transA: boolean, transB: boolean, strides: readonly number[] = []): string | null {
+  if (!(GEMM_VARIANTS as readonly string[]).includes(v)) return `unknown variant "${v}" (variants: ${GEMM_VARIANTS.join(', ')})`;
+  if (v.endsWith('vec4') && !gemmVec4Ok(M, N, K, transA, transB, strides, v as GemmVariant)) {
+    return `variant ${v} does not accept M=${M} N=${N} K=${K} transA=${transA} transB=${transB} strides ${strides.join(',')}`;
+  }
+  return null;
+}
+
 /** The variant for a shape class: vec4 when aligned, tiled otherwise, naive when tiles would be too few. */
 export function chooseGemmVariant(M: number, N: number, K: number, transA: boolean, transB: boolean, batch = 1, strides: readonly number[] = []): GemmVariant {
   const tiles = Math.ceil(M / 4) * Math.ceil(N / 4) * batch;
@@ -71,9 +83,15 @@ export function gemm(args: GemmArgs): Tensor {
   const transA = Boolean(args.transA);
   const transB = Boolean(args.transB);
   const dev = out.dev;
-  const variant = args.variant ?? chooseGemmVariant(M, N, K, transA, transB, batch, [strideA, strideB, strideC]);
-  if (variant.endsWith('vec4') && !gemmVec4Ok(M, N, K, transA, transB, [strideA, strideB, strideC], variant)) {
-    throw new ShapeError(`matmul: variant ${variant} does not accept M=${M} N=${N} K=${K} transA=${transA} transB=${transB} strides ${strideA},${strideB},${strideC}`);
+  const strides = [strideA, strideB, strideC] as const;
+  let variant: GemmVariant;
+  if (args.variant) {
+    const why = gemmVariantIllegal(args.variant, M, N, K, transA, transB, strides);
+    if (why) throw new ShapeError(`matmul: ${why}`);
+    variant = args.variant;
+  } else {
+    const legal = (v: string): v is GemmVariant => gemmVariantIllegal(v, M, N, K, transA, transB, strides) === null;
+    variant = tunedVariant(dev, () => ({ op: 'gemm', M, N, K, transA, transB, batch, strides }), legal) ?? chooseGemmVariant(M, N, K, transA, transB, batch, strides);
   }
   const [wx, wy] = args.wg ?? [16, 4];
   const per = variant === 'naive' ? 1 : variant === 'tiled8_vec4' ? 8 : 4;
