@@ -34,7 +34,6 @@ describe('kernels-bench', () => {
 
 describe('relError', () => {
   it('a NaN anywhere fails, even when finite errors follow it', () => {
-
     expect(relError([Number.NaN, 1, 2], [0, 1, 2])).toBeNaN();
     expect(relError([0.5, 1, 2], [0, 1, 2])).toBeCloseTo(0.25, 12);
     expect(relError([1], [1, 2])).toBe(Infinity);
