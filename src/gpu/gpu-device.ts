@@ -38,6 +38,8 @@ export interface OpenOptions {
 }
 
 const BATCH_LIMIT = 256;
+/** throttle(): dispatches issued between forced sync points in training loops */
+const THROTTLE_DISPATCHES = 4096;
 
 /**
  * Dawn's Node binding waits for GPU work by rescheduling a poll with setImmediate for as long as any GPU
@@ -85,6 +87,8 @@ export class GpuDevice {
   private lostInfo?: { reason: string; message: string; lastKernel?: string };
   private lastKernel?: string;
   dispatchCount = 0;
+  /** dispatchCount at the last sync() */
+  private syncedAt = 0;
 
   constructor(readonly gpu: GPUDevice, readonly adapter: AdapterDescription, opts: OpenOptions = {}) {
     this.debug = Boolean(opts.debug || process.env.WGNAS_DEBUG);
@@ -241,10 +245,21 @@ export class GpuDevice {
     this.checkLost();
   }
 
+  /**
+   * A sync point when `limit` or more dispatches were issued since the last one. Training loops call it
+   * every step: it bounds the work queued ahead of the GPU (without it a DARTS child queued ~40,000
+   * dispatches between its every-50-steps log syncs, and a long run on lavapipe ended in a Dawn
+   * segfault), at the cost of one wait per `limit` dispatches.
+   */
+  async throttle(limit = THROTTLE_DISPATCHES): Promise<void> {
+    if (this.dispatchCount - this.syncedAt >= limit) await this.sync();
+  }
+
   /** Explicit sync point: submit, wait for the GPU, collect profiler records, surface errors. */
   async sync(): Promise<void> {
     this.checkLost();
     this.flush();
+    this.syncedAt = this.dispatchCount;
     await this.wait(this.gpu.queue.onSubmittedWorkDone());
     await this.wait(this.profiler.settle());
     await this.checkErrors();

@@ -272,6 +272,7 @@ export class SupernetSearch {
         });
         x.dispose();
         y.dispose();
+        await dev.throttle();
         if (bilevel && archUpdates && !opts.secondOrder) {
           const vb = valBatch();
           await dev.tidy(async () => {

@@ -133,6 +133,7 @@ export async function trainClassifier(model: Module, ds: GpuDataset, opts: Train
         await loss.backward();
         opt.step();
       });
+      await dev.throttle();
       images += opts.batchSize;
       if (opts.log && ((s + 1) % logEvery === 0 || s === steps - 1)) {
         const m = await meter.read();
