@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
 import { openDevice, type Device } from '../src/index.js';
 import type { Tensor } from '../src/tensor/tensor.js';
+import type { Module } from '../src/nn/module.js';
 import { seededRandom } from '../src/tensor/host-random.js';
 
 let shared: Promise<Device> | undefined;
@@ -83,4 +84,19 @@ export async function checkFiniteDiff(
 export function sharedDataset(file: string): string | undefined {
   const dirs = [process.env.WGNAS_SHARED_DATASETS, resolve(process.cwd(), '../shared/datasets'), resolve(process.cwd(), 'datasets')];
   return dirs.filter((d): d is string => Boolean(d)).map((d) => join(d, file)).find((p) => existsSync(p));
+}
+
+/** Dispatches of one plain eval forward of `net` on zeros of `shape` (poisoning off); disposes the net. */
+export function evalForwardDispatches(dev: Device, net: Module, shape: number[]): number {
+  net.eval();
+  const poison = dev.poison;
+  dev.poison = false;
+  const x = dev.zeros(shape);
+  const before = dev.dispatchCount;
+  dev.tidy(() => dev.noGrad(() => void net.forward(x)));
+  const n = dev.dispatchCount - before;
+  dev.poison = poison;
+  x.dispose();
+  net.dispose();
+  return n;
 }

@@ -3,8 +3,7 @@
  * it), where caches live, gzip-aware reads and atomic writes (temp file + rename, so a crash or two
  * processes converting at once never leave a half-written cache file behind).
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { WgnasError } from '../gpu/errors.js';
@@ -35,18 +34,7 @@ export function readBytes(path: string): Uint8Array {
   }
 }
 
-/** Writes a file so that readers see either the old file or the complete new one. */
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
+export { writeFileAtomic } from '../gpu/atomic-file.js';
 
 /** The first of `names` that exists in dir (undefined: none). */
 export function findFile(dir: string, names: readonly string[]): string | undefined {

@@ -17,9 +17,10 @@
  * the variant is legal for the shape before dispatching it (src/ops/tuning.ts).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-file.js';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { AdapterDescription } from './adapters.js';
 import { WgnasError } from './errors.js';
@@ -140,13 +141,9 @@ export function saveTuningCache(cache: TuningCache, path: string = tuningCachePa
   const data = { version: TUNING_CACHE_VERSION, adapter: adapterIdentity(cache.adapter), updatedAt: new Date().toISOString(), entries: cache.entries };
   const checked = fileSchema.safeParse(data);
   if (!checked.success) throw new WgnasError(`saveTuningCache(${path}): not a valid cache: ${issues(checked.error)}`);
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
-    writeFileSync(tmp, `${JSON.stringify(checked.data, null, 1)}\n`);
-    renameSync(tmp, path);
+    writeFileAtomic(path, `${JSON.stringify(checked.data, null, 1)}\n`);
   } catch (e) {
-    if (existsSync(tmp)) unlinkSync(tmp);
     throw new WgnasError(`saveTuningCache(${path}): ${(e as Error).message}`);
   }
   return path;

@@ -35,10 +35,10 @@ import { adapterIdentity, createLut, expectedLatencyMs, opKey, saveLut, setEntry
 import { inEvalMode, measureNetworkLatencies, randomInput, timeInterleaved, type ForwardTiming, type TimingOptions } from './measure.js';
 import { predictorMetrics } from './metrics.js';
 
-/** The NB201 network a LUT is built for; H, W are the network's INPUT size (before the stem). */
-export interface Nb201LutConfig {
-  space: 'nb201';
+/** The network a LUT is built for (every space); H, W are the network's INPUT size (before the stem). */
+export interface LutNetConfig {
   C: number;
+  /** cells per stage (nb201; darts: 3N + 2 cells) or searchable layers per stage minus one (mbconv) */
   N: number;
   inChannels: number;
   H: number;
@@ -46,6 +46,10 @@ export interface Nb201LutConfig {
   classes: number;
   stemStride: number;
   batch: number;
+}
+
+export interface Nb201LutConfig extends LutNetConfig {
+  space: 'nb201';
 }
 
 export type LutPartKind = 'cell_op' | 'node' | 'fixed';

@@ -15,8 +15,8 @@
  * createdAt?, entries: { <key>: { medianMs, p10Ms, p90Ms, count } } }`. Saving writes a temporary file
  * beside the target and renames it over (atomic on POSIX: a reader never sees a half-written table).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../gpu/atomic-file.js';
 import { z } from 'zod';
 import { WgnasError } from '../gpu/errors.js';
 
@@ -133,13 +133,9 @@ export function lutLatencyMs(lut: LatencyLut, op: string, shape: OpShape): numbe
 export function saveLut(path: string, lut: LatencyLut): void {
   const checked = lutSchema.safeParse(lut);
   if (!checked.success) throw new WgnasError(`saveLut(${path}): not a valid LUT: ${issues(checked.error)}`);
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
-    writeFileSync(tmp, `${JSON.stringify(checked.data, null, 1)}\n`);
-    renameSync(tmp, path);
+    writeFileAtomic(path, `${JSON.stringify(checked.data, null, 1)}\n`);
   } catch (e) {
-    if (existsSync(tmp)) unlinkSync(tmp);
     throw new WgnasError(`saveLut(${path}): ${(e as Error).message}`);
   }
 }

@@ -32,20 +32,11 @@ import { convOut } from '../nas/spaces/common.js';
 import { DARTS_EDGES, DARTS_PRIMITIVES, DARTS_STEPS, dartsCellEdgeShapes, validateGenotype, type DartsPrimitive, type Genotype } from '../nas/spaces/darts.js';
 import { MBCONV_CHOICES, mbconvChoiceParams, mbconvLayers, validateMbconv, type MbconvChoice, type MbconvSpaceConfig } from '../nas/spaces/mbconv.js';
 import { opKey, type LatencyLut, type OpShape } from './lut.js';
+import type { LutNetConfig } from './lut-build.js';
 
 /** The network a DARTS or MBConv LUT is built for: the search CLI's knobs plus the batch. */
-export interface SpaceLutConfig {
+export interface SpaceLutConfig extends LutNetConfig {
   space: 'darts' | 'mbconv';
-  C: number;
-  /** cells per stage (darts: 3N + 2 cells) or searchable layers per stage minus one (mbconv) */
-  N: number;
-  inChannels: number;
-  /** the network's INPUT size (before the stem) */
-  H: number;
-  W: number;
-  classes: number;
-  stemStride: number;
-  batch: number;
 }
 
 export type SpaceLutPartKind = 'candidate' | 'fixed';

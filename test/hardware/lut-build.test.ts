@@ -13,7 +13,7 @@ import { readMetricTable } from '../../src/hardware/table.js';
 import { nb201Child } from '../../src/nas/nb201-net.js';
 import { formatNb201, parseNb201, type Nb201Arch } from '../../src/nas/spaces/nb201.js';
 import type { Device } from '../../src/tensor/device.js';
-import { testDevice } from '../helpers.js';
+import { evalForwardDispatches, testDevice } from '../helpers.js';
 
 // A tiny network (C=2, 8×8 input, stem stride 1 → cells at 8×8, 4×4, 2×2) keeps the LUT build to a few
 // seconds on lavapipe. N=2 so that the cell terms' multiplicity is exercised.
@@ -40,17 +40,8 @@ function tinyLut() {
 
 /** Dispatches of one plain eval forward of the child network. */
 function forwardDispatches(dev: Device, arch: Nb201Arch): number {
-  const net = nb201Child(dev, { C: CFG.C, N: CFG.N, inChannels: CFG.inChannels, classes: CFG.classes, stemStride: CFG.stemStride, seed: 1 }, arch).eval();
-  const poison = dev.poison;
-  dev.poison = false;
-  const x = dev.zeros([CFG.batch, CFG.inChannels, CFG.H, CFG.W]);
-  const before = dev.dispatchCount;
-  dev.tidy(() => dev.noGrad(() => void net.forward(x)));
-  const n = dev.dispatchCount - before;
-  dev.poison = poison;
-  x.dispose();
-  net.dispose();
-  return n;
+  const net = nb201Child(dev, { C: CFG.C, N: CFG.N, inChannels: CFG.inChannels, classes: CFG.classes, stemStride: CFG.stemStride, seed: 1 }, arch);
+  return evalForwardDispatches(dev, net, [CFG.batch, CFG.inChannels, CFG.H, CFG.W]);
 }
 
 describe('NB201 LUT plan', () => {

@@ -16,7 +16,7 @@ import { dartsModelConfig, spaceBinding, type DerivedArch } from '../../src/nas/
 import { DARTS_PRIMITIVES, DARTS_V2, type Genotype } from '../../src/nas/spaces/darts.js';
 import { MBCONV_CHOICES } from '../../src/nas/spaces/mbconv.js';
 import type { Device } from '../../src/tensor/device.js';
-import { testDevice } from '../helpers.js';
+import { evalForwardDispatches, testDevice } from '../helpers.js';
 
 // Tiny networks keep the builds to a few seconds on lavapipe. DARTS N=2 (8 cells): every normal-cell α row
 // is shared by two cells at each size, so the table's sum over cells is exercised.
@@ -49,17 +49,7 @@ const derived = (cfg: SpaceLutConfig, arch: SpaceArch): DerivedArch => ({ arch: 
 
 /** Dispatches of one plain eval forward of the child network. */
 function forwardDispatches(dev: Device, cfg: SpaceLutConfig, arch: SpaceArch): number {
-  const net = spaceChild(dev, cfg, arch).eval();
-  const poison = dev.poison;
-  dev.poison = false;
-  const x = dev.zeros([cfg.batch, cfg.inChannels, cfg.H, cfg.W]);
-  const before = dev.dispatchCount;
-  dev.tidy(() => dev.noGrad(() => void net.forward(x)));
-  const n = dev.dispatchCount - before;
-  dev.poison = poison;
-  x.dispose();
-  net.dispose();
-  return n;
+  return evalForwardDispatches(dev, spaceChild(dev, cfg, arch), [cfg.batch, cfg.inChannels, cfg.H, cfg.W]);
 }
 
 describe('space LUT plan', () => {
