@@ -6,13 +6,7 @@
 
 override WG: u32 = 64;
 
-struct P {
-  N: u32, Cin: u32, H: u32, W: u32,
-  Cout: u32, Hout: u32, Wout: u32, k: u32,
-  stride: u32, pad: u32, dil: u32, groups: u32,
-  cinG: u32, coutG: u32, chunks: u32, rowsPerChunk: u32,
-}
-@group(0) @binding(0) var<uniform> p: P;
+//!include conv2d-params.wgsl
 @group(0) @binding(1) var<storage, read> inp: array<f32>;
 @group(0) @binding(2) var<storage, read> weight: array<f32>;
 @group(0) @binding(3) var<storage, read> dout: array<f32>;

@@ -46,13 +46,22 @@ export function shaderDir(): string {
   throw new KernelError(`cannot find the shaders/ folder above ${fileURLToPath(import.meta.url)}`);
 }
 
+/** `//!include NAME.wgsl` on a line of its own: replaced by that shader file's text (declarations shared by a family). */
+const INCLUDE = /^\/\/!include ([\w.-]+\.wgsl)[ \t]*$/gm;
+
+function readShader(file: string, from: readonly string[]): string {
+  if (from.includes(file)) throw new KernelError(`shaders/${from[0]}: include cycle ${[...from, file].join(' → ')}`);
+  const path = join(shaderDir(), file);
+  if (!existsSync(path)) throw new KernelError(`shader file not found: shaders/${file}${from.length ? ` (included by shaders/${from[from.length - 1]})` : ''}`);
+  return readFileSync(path, 'utf8').replace(INCLUDE, (_, inc: string) => readShader(inc, [...from, file]));
+}
+
 const sourceCache = new Map<string, string>();
+/** The WGSL of a shader file with its includes expanded (compile errors count lines of this text). */
 export function shaderSource(file: string): string {
   let code = sourceCache.get(file);
   if (code === undefined) {
-    const path = join(shaderDir(), file);
-    if (!existsSync(path)) throw new KernelError(`shader file not found: shaders/${file}`);
-    code = readFileSync(path, 'utf8');
+    code = readShader(file, []);
     sourceCache.set(file, code);
   }
   return code;

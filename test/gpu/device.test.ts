@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdapterError, KernelError, listAdapters, openDevice, selectAdapter, ShapeError } from '../../src/index.js';
+import { AdapterError, KernelError, listAdapters, openDevice, reflectShader, selectAdapter, shaderSource, ShapeError } from '../../src/index.js';
 import { expectClose, randArray, testDevice } from '../helpers.js';
 
 describe('adapters', () => {
@@ -43,6 +43,17 @@ describe('adapters', () => {
 });
 
 describe('kernels', () => {
+  it('//!include expands shared declarations before reflection and compilation', () => {
+    const code = shaderSource('conv2d.wgsl');
+    expect(code).not.toMatch(/^\/\/!include/m);
+    expect(code.match(/struct P \{/g)?.length).toBe(1);
+    const fwd = reflectShader('conv2d.wgsl').get('forward_naive')!;
+    expect(fwd.uniform?.members.map((m) => m.name)).toEqual([
+      'N', 'Cin', 'H', 'W', 'Cout', 'Hout', 'Wout', 'k', 'stride', 'pad', 'dil', 'groups', 'cinG', 'coutG', 'chunks', 'rowsPerChunk',
+    ]);
+    expect(fwd.bindings.find((b) => b.binding === 0)?.type).toBe('uniform');
+  });
+
   it('axpy matches a float64 reference on odd sizes, with poisoned outputs', async () => {
     const dev = await testDevice();
     for (const n of [1, 7, 255, 257, 1000, 4099]) {
