@@ -10,7 +10,7 @@ import { GpuDataset } from '../data/gpu-dataset.js';
 import { evaluate, trainClassifier } from '../nn/train.js';
 import { Nb201Table } from '../nas/nb201-table.js';
 import { SAMPLERS } from '../nas/samplers.js';
-import { SupernetSearch, splitImageSet } from '../nas/search.js';
+import { secondOrderProblem, SupernetSearch, splitImageSet } from '../nas/search.js';
 import { calibrateToTarget } from '../nas/budget-derive.js';
 import { selectedCost, spaceBinding, SPACES, type NetKnobs, type SpaceBinding } from '../nas/space-binding.js';
 import { buildLut, lutNetworkMs, type Nb201LutConfig } from '../hardware/lut-build.js';
@@ -79,9 +79,8 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
   if (o.space !== 'nb201' && (o.cost === 'energy' || (o.cost === 'latency' && o.hardware.startsWith('table:'))) && (o.costWeight > 0 || o.target !== undefined)) {
     throw new UsageError(`--cost ${o.cost} --hardware ${o.hardware} with --space ${o.space}: predictors trained on device tables cover the nb201 space so far; on ${o.space} use a latency table (--hardware adapter|lut:FILE) or --cost flops, params or memory`);
   }
-  if (o.secondOrder && (o.optim !== 'bi-level' || o.sampler === 'binary')) {
-    throw new UsageError(`--second-order: DARTS second order needs --optim bi-level and a sampler that plans deterministically per step (ordered, mixture, gumbel); got --optim ${o.optim} --sampler ${o.sampler}`);
-  }
+  const secondOrder = secondOrderProblem(o);
+  if (secondOrder) throw new UsageError(secondOrder);
   const log = progress();
   const dev = await openDevice({ adapter: o.adapter });
   log.line(`adapter: ${dev.adapter.name} [${dev.adapter.kind}]  space ${o.space}  sampler ${o.sampler}  ${o.optim}  dataset ${o.dataset}`);

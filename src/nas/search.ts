@@ -71,6 +71,12 @@ interface SearchMeta {
 
 const MOMENTUM = 0.9;
 const WEIGHT_DECAY = 3e-4;
+/** Why these options cannot run DARTS second order (undefined when they can, or do not ask for it). */
+export function secondOrderProblem(o: Pick<SearchOptions, 'secondOrder' | 'optim' | 'sampler'>): string | undefined {
+  if (!o.secondOrder || (o.optim === 'bi-level' && o.sampler !== 'binary')) return undefined;
+  return `--second-order: DARTS second order needs --optim bi-level and a sampler that plans deterministically per step (ordered, mixture, gumbel); got --optim ${o.optim} --sampler ${o.sampler}`;
+}
+
 /** logit bias of α entries a row may not run: softmax gives them probability 0 (exp(−1e4) underflows) */
 const BLOCKED = -1e4;
 
@@ -115,9 +121,8 @@ export class SupernetSearch {
       space.allowed.forEach((cols, r) => cols.forEach((c) => (bias[r * K + c] = 0)));
       this.mask = dev.tensor(bias, [E, K], { persistent: true, label: 'alpha-mask' });
     }
-    if (opts.secondOrder && (opts.optim !== 'bi-level' || opts.sampler === 'binary')) {
-      throw new Error(`second-order DARTS needs --optim bi-level and a sampler that plans deterministically per step (not binary); got ${opts.optim}, ${opts.sampler}`);
-    }
+    const bad = secondOrderProblem(opts);
+    if (bad) throw new Error(bad);
     this.wOpt = new SGD(this.net.parameters(), { lr: opts.lr, momentum: MOMENTUM, weightDecay: WEIGHT_DECAY });
     this.aOpt = new Adam([this.alpha], { lr: opts.archLr, beta1: 0.5, beta2: 0.999, weightDecay: 1e-3 });
     this.sampler = makeSampler(opts.sampler, { seed: opts.seed, hardGumbel: true, tau: (s) => Math.max(0.1, 10 * Math.pow(0.9995, s)) });
