@@ -2,6 +2,7 @@
  * Test helpers: a poisoned test device, a seeded RNG, float64 comparison, and a finite-difference
  * gradient checker. CPU references live with the tests, in float64; they never run in the library.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
@@ -99,4 +100,21 @@ export function evalForwardDispatches(dev: Device, net: Module, shape: number[])
   x.dispose();
   net.dispose();
   return n;
+}
+
+/**
+ * Runs `node ARGS` in the project root and resolves with its exit status and output. Asynchronous on
+ * purpose: a spawnSync of a search blocks the test worker's event loop for tens of seconds, and vitest's
+ * worker RPC then times out ("Timeout calling onTaskUpdate"), failing the run.
+ */
+export function runNode(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn('node', args, { env: { ...env, XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR ?? '/tmp' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
 }

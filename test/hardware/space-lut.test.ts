@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import { dartsModelConfig, spaceBinding, type DerivedArch } from '../../src/nas/
 import { DARTS_PRIMITIVES, DARTS_V2, type Genotype } from '../../src/nas/spaces/darts.js';
 import { MBCONV_CHOICES } from '../../src/nas/spaces/mbconv.js';
 import type { Device } from '../../src/tensor/device.js';
-import { evalForwardDispatches, testDevice } from '../helpers.js';
+import { evalForwardDispatches, runNode, testDevice } from '../helpers.js';
 
 // Tiny networks keep the builds to a few seconds on lavapipe. DARTS N=2 (8 cells): every normal-cell α row
 // is shared by two cells at each size, so the table's sum over cells is exercised.
@@ -173,10 +172,10 @@ describe('wgnas lut / latency --space darts|mbconv', () => {
     await expect(latencyCommand(['--space', 'darts', '--arch', 'Genotype(normal=['])).rejects.toThrow(/--arch: bad DARTS genotype/);
   });
 
-  it('`node bin/wgnas.js lut --space mbconv` writes the table (run `npx tsc -p tsconfig.json` first: the CLI runs from dist/)', () => {
+  it('`node bin/wgnas.js lut --space mbconv` writes the table (run `npx tsc -p tsconfig.json` first: the CLI runs from dist/)', async () => {
     expect(existsSync('dist/src/cli/main.js'), 'dist/ is not built: run npx tsc -p tsconfig.json').toBe(true);
     const out = join(dir, 'cli-mbconv.json');
-    const r = spawnSync('node', ['bin/wgnas.js', 'lut', '--space', 'mbconv', '--channels', '4', '--warmup', '0', '--repeats', '1', '--out', out, '--json'], { encoding: 'utf8' });
+    const r = await runNode(['bin/wgnas.js', 'lut', '--space', 'mbconv', '--channels', '4', '--warmup', '0', '--repeats', '1', '--out', out, '--json']);
     expect(r.status, r.stderr).toBe(0);
     const lut = loadLut(out);
     const cfg: SpaceLutConfig = { space: 'mbconv', C: 4, N: 1, inChannels: 1, H: 28, W: 28, classes: 10, stemStride: 2, batch: 1 };

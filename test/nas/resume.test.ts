@@ -3,11 +3,12 @@
  * uninterrupted run ends (same α history, same cell): checkpoints hold every piece of state (weights, BN
  * buffers, α, both optimizers, sampler, step counters) and the GPU computation is deterministic.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runNode } from '../helpers.js';
 
 const ARGS = ['search.js', '--epochs', '4', '--train-subset', '192', '--batch-size', '32', '--channels', '4', '--retrain-epochs', '0', '--seed', '3'];
 const env = { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' };
@@ -21,7 +22,7 @@ describe('search resume', () => {
     const base = mkdtempSync(join(tmpdir(), 'wgnas-resume-'));
     const full = join(base, 'full');
     const cut = join(base, 'cut');
-    const r = spawnSync('node', [...ARGS, '--out', full], { env, encoding: 'utf8' });
+    const r = await runNode([...ARGS, '--out', full]);
     expect(r.status, r.stderr).toBe(0);
 
     const child = spawn('node', [...ARGS, '--out', cut], { env, stdio: 'ignore' });
@@ -44,7 +45,7 @@ describe('search resume', () => {
     const epochsDone = JSON.parse(readFileSync(ckpt, 'utf8')).meta.epoch + 1;
     expect(epochsDone).toBeLessThan(4);
 
-    const again = spawnSync('node', [...ARGS, '--out', cut, '--resume'], { env, encoding: 'utf8' });
+    const again = await runNode([...ARGS, '--out', cut, '--resume']);
     expect(again.status, again.stderr).toBe(0);
     expect(again.stderr).toContain('resumed from');
     const a = result(full);
