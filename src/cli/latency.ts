@@ -7,7 +7,11 @@
  *       measures K distinct random cells; with --lut compares with the LUT sums (MAPE, Spearman, mean
  *       ratio) and writes the rows as CSV: arch_str, measured_ms, lut_ms, wall_ms, dispatches (the input
  *       of `predictor train --table FILE.csv --target measured_ms`)
- * Net flags (as `wgnas lut`): --channels --cells-per-stage --batch --dataset --stem-stride --warmup --repeats.
+ *   wgnas latency --results A/result.json,B/result.json [--json]
+ *       re-measures the architectures searches found, with their own networks, beside their targets
+ *       and the search's own measurements (src/cli/remeasure.ts)
+ * Net flags (as `wgnas lut`): --channels --cells-per-stage --batch --dataset --stem-stride. Timing flags
+ * --warmup --repeats --settle default to LATENCY_PROTOCOL, the protocol of every "measured latency".
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -18,18 +22,27 @@ import {
 } from '../hardware/lut-build.js';
 import { NB201_NUM_ARCHS, nb201NetworkCost, parseNb201, type Nb201Arch } from '../nas/spaces/nb201.js';
 import { convOut } from '../nas/spaces/common.js';
+import { LATENCY_PROTOCOL } from '../hardware/measure.js';
 import { flag, parseArgs, UsageError } from './args.js';
 import { lutConfigFromFlags, netFlags, openForTiming } from './lut.js';
 import { progress } from './progress.js';
+import { formatRemeasured, remeasureResults } from './remeasure.js';
 import { spaceLatencyCommand } from './space-latency.js';
 
 const USAGE = `usage: wgnas latency (--arch ARCH_STR | --sample K) [--lut FILE] [--seed S] [--out FILE.csv] [--adapter A] [--space nb201|darts|mbconv]
   [--channels C] [--cells-per-stage N] [--batch B] [--dataset fashion-mnist|mnist|cifar10] [--stem-stride 1|2]
-  [--warmup N] [--repeats N] [--json]`;
+  [--warmup N] [--repeats N] [--settle N] [--json]
+       wgnas latency --results DIR/result.json[,DIR2/result.json…] [--adapter A] [--warmup N] [--repeats N] [--settle N] [--json]
+  (re-measures the architectures searches found, with their networks, beside their targets)
+  Timing defaults are the latency protocol of the search: warm-up 5, 30 interleaved repeats, 1 settle forward before each.`;
 
 const Flags = z.object({
   ...netFlags,
+  warmup: flag.int(0).default(LATENCY_PROTOCOL.warmup),
+  repeats: flag.int(1).default(LATENCY_PROTOCOL.repeats),
+  settle: flag.int(0).default(LATENCY_PROTOCOL.settle),
   arch: z.string().min(1).optional(),
+  results: z.string().min(1).optional(),
   sample: flag.int(2).max(NB201_NUM_ARCHS).optional(),
   lut: z.string().min(1).optional(),
   seed: flag.int(0).default(1),
@@ -51,6 +64,7 @@ function networkMacs(cfg: Nb201LutConfig, arch: Nb201Arch): number {
 
 export async function latencyCommand(argv: readonly string[]): Promise<void> {
   const o = parseArgs(argv, Flags, USAGE);
+  if (o.results !== undefined) return resultsCommand(o);
   if (o.space !== 'nb201') return spaceLatencyCommand(o, USAGE);
   const cfg = lutConfigFromFlags(o, USAGE);
   if ((o.arch === undefined) === (o.sample === undefined)) throw new UsageError(`give exactly one of --arch ARCH_STR or --sample K\n${USAGE}`);
@@ -71,12 +85,31 @@ export async function latencyCommand(argv: readonly string[]): Promise<void> {
     }
     const t0 = performance.now();
     const rows = await measureNb201Archs(dev, cfg, archs, {
-      lut, warmup: o.warmup, repeats: o.repeats, seed: o.seed,
+      lut, warmup: o.warmup, repeats: o.repeats, settle: o.settle, seed: o.seed,
       onRound: (r, n) => log.update(`round ${r + 1}/${n}: ${archs.length} networks profiled`, r + 1 === n),
     });
     const seconds = (performance.now() - t0) / 1000;
     if (o.arch !== undefined) reportOne(o, cfg, archs[0], rows[0], seconds);
     else reportSample(o, cfg, rows, lut !== undefined, seconds);
+  } finally {
+    dev.destroy();
+  }
+}
+
+async function resultsCommand(o: Opts): Promise<void> {
+  if (o.arch !== undefined || o.sample !== undefined || o.lut !== undefined || o.out !== undefined) {
+    throw new UsageError(`--results re-measures search results with their own networks: drop --arch, --sample, --lut and --out\n${USAGE}`);
+  }
+  const files = o.results!.split(',').map((f) => f.trim()).filter((f) => f.length > 0);
+  const log = progress();
+  const dev = await openForTiming(o.adapter, (l) => log.line(l));
+  try {
+    const rows = await remeasureResults(dev, files, {
+      warmup: o.warmup, repeats: o.repeats, settle: o.settle,
+      onRound: (r, n) => log.update(`round ${r + 1}/${n}: ${files.length} networks profiled`, r + 1 === n),
+    });
+    if (o.json) console.log(JSON.stringify(rows, null, 2));
+    else console.log(formatRemeasured(rows));
   } finally {
     dev.destroy();
   }

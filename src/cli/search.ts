@@ -12,12 +12,12 @@ import { Nb201Table } from '../nas/nb201-table.js';
 import { SAMPLERS } from '../nas/samplers.js';
 import { secondOrderProblem, SupernetSearch, splitImageSet } from '../nas/search.js';
 import { calibrateToTarget } from '../nas/budget-derive.js';
-import { selectedCost, spaceBinding, SPACES, type NetKnobs, type SpaceBinding } from '../nas/space-binding.js';
+import { selectedCost, spaceBinding, SPACES, type SpaceBinding } from '../nas/space-binding.js';
 import { buildLut, lutNetworkMs, type Nb201LutConfig } from '../hardware/lut-build.js';
 import { buildSpaceLut } from '../hardware/space-lut.js';
 import { spaceLatencyTable, spaceLutNetworkMs, type SpaceLutConfig } from '../hardware/space-lut-plan.js';
 import { loadLut, type LatencyLut } from '../hardware/lut.js';
-import { measureNetworkLatency } from '../hardware/measure.js';
+import { measureNetworkLatencies, measureNetworkLatency } from '../hardware/measure.js';
 import { predictLatencyRelaxed } from '../hardware/predictor.js';
 import { fitPredictor, predictLatencies } from '../hardware/predictor-train.js';
 import { readMetricTable, splitTable } from '../hardware/table.js';
@@ -26,6 +26,7 @@ import { parseNb201 } from '../nas/spaces/nb201.js';
 import { openDevice, type Device } from '../tensor/device.js';
 import { flag, parseArgs, UsageError } from './args.js';
 import { progress, type Progress } from './progress.js';
+import { searchKnobs } from './remeasure.js';
 
 const USAGE = `usage: node search.js [--adapter auto|discrete|integrated|cpu|NAME] [--space nb201|darts|mbconv]
   [--sampler ordered|gumbel|binary|mixture] [--optim one-level|bi-level] [--second-order] [--dataset fashion-mnist|mnist|cifar10]
@@ -90,8 +91,7 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
   const [wPart, aPart] = o.optim === 'bi-level' ? splitImageSet(trainSet) : [trainSet, undefined];
   const train = new GpuDataset(dev, { ...wPart, name: o.dataset }, { seed: o.seed });
   const val = aPart ? new GpuDataset(dev, { ...aPart, name: o.dataset }, { seed: o.seed + 1 }) : undefined;
-  const knobs: NetKnobs = { C: o.channels, N: o.cellsPerStage, inChannels: info.c, classes: info.classes.length, H: info.h, W: info.w, stemStride: o.stemStride, seed: o.seed };
-  const space = spaceBinding(o.space, dev, knobs);
+  const space = spaceBinding(o.space, dev, searchKnobs(o));
   const lutCfg = { space: 'nb201' as const, C: o.channels, N: o.cellsPerStage, inChannels: info.c, H: info.h, W: info.w, classes: info.classes.length, stemStride: o.stemStride, batch: o.latencyBatch };
   const terms: CostTerm[] = [];
   if (o.complexityWeight > 0) terms.push({ name: 'flops', weight: o.complexityWeight, table: space.costTable('flops'), norm: 1e6 });
@@ -107,19 +107,22 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
   let found = await search.run(train, val);
   search.dispose();
   const budgetTerm = terms.find((t) => t.target !== undefined && t.table);
-  if (budgetTerm && latencyLut && o.cost === 'latency' && space.fromColumns) {
+  if (budgetTerm && latencyLut && o.cost === 'latency') {
     // the adapter is attached: measure the derived network and recalibrate the table until it lands
     const shape = [o.latencyBatch, info.c, info.h, info.w];
     let cold = true;
-    found = { ...found, ...(await calibrateToTarget(space, found.alphaHistory.at(-1)!, budgetTerm, { tolerance: o.targetTolerance, excludeNone: o.excludeNone }, async (d) => {
-      const net = space.child(d);
-      // the first timing after training reads up to 2× high (queues, clocks): one untimed round first
-      if (cold) await measureNetworkLatency(dev, net, shape, { warmup: 10, repeats: 10 });
-      cold = false;
-      const m = await measureNetworkLatency(dev, net, shape, { warmup: 5, repeats: 30 });
-      net.dispose();
-      log.line(`  budget: ${d.archStr} measures ${m.medianMs.toFixed(3)} ms`);
-      return m.medianMs;
+    found = { ...found, ...(await calibrateToTarget(space, found.alphaHistory.at(-1)!, budgetTerm, { tolerance: o.targetTolerance, excludeNone: o.excludeNone }, async (ds) => {
+      const nets = ds.map((d) => space.child(d));
+      try {
+        // the first timing after training reads up to 2× high (queues, clocks): one untimed session first
+        if (cold) await measureNetworkLatencies(dev, nets, shape, { repeats: 10 });
+        cold = false;
+        const ms = await measureNetworkLatencies(dev, nets, shape);
+        ds.forEach((d, i) => log.line(`  budget: ${d.archStr} measures ${ms[i].medianMs.toFixed(3)} ms${ds.length > 1 ? ` (${ds.length} candidates measured together)` : ''}`));
+        return ms.map((m) => m.medianMs);
+      } finally {
+        for (const n of nets) n.dispose();
+      }
     })) };
   }
   train.dispose();
@@ -139,8 +142,8 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
     : { seconds: 0, peakLiveBytes: 0, imagesPerSecond: 0, epochs: [] };
   const ev = await evaluate(child, test, 256);
   const cost = space.cost(found);
-  // 30 repeats: batch-1 latency on a shared CPU adapter has a long tail (p90 up to 2× the median)
-  const measured = await measureNetworkLatency(dev, child, [o.latencyBatch, info.c, info.h, info.w], { warmup: 5, repeats: 30 });
+  // LATENCY_PROTOCOL's 30 repeats: batch-1 latency on a shared CPU adapter has a long tail (p90 up to 2× the median)
+  const measured = await measureNetworkLatency(dev, child, [o.latencyBatch, info.c, info.h, info.w]);
   const predicted: Record<string, number> = {};
   for (const t of terms) {
     if (t.table) predicted[t.name] = (t.offset ?? 0) + selectedCost(space, t.table, found);

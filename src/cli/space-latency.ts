@@ -32,6 +32,7 @@ export interface SpaceLatencyFlags {
   stemStride: number;
   warmup: number;
   repeats: number;
+  settle: number;
   json: boolean;
   arch?: string;
   sample?: number;
@@ -66,7 +67,7 @@ export async function spaceLatencyCommand(o: SpaceLatencyFlags, usage: string): 
     } else if (o.lut === 'now') lut = 'now';
     const t0 = performance.now();
     const { rows } = await measureSpaceArchs(dev, cfg, archs, {
-      lut, warmup: o.warmup, repeats: o.repeats, seed: o.seed,
+      lut, warmup: o.warmup, repeats: o.repeats, settle: o.settle, seed: o.seed,
       onRound: (r, n) => log.update(`round ${r + 1}/${n}: ${archs.length} networks profiled`, r + 1 === n),
     });
     report(o, cfg, rows, lut !== undefined, (performance.now() - t0) / 1000);

@@ -18,6 +18,15 @@
  * browser side-channel guard): on lavapipe every delta is a multiple of 2^16 ns = 65.5 µs, coarser than
  * most single kernels of a small network. openProfilingDevice opens the adapter on a Dawn instance with
  * that toggle disabled (nanosecond deltas); the LUT and latency commands use it.
+ *
+ * "Measured latency" of a network, wherever wgnas reports one (the search's target calibration,
+ * result.json, `wgnas latency`), is ONE protocol, LATENCY_PROTOCOL: 5 warm-up forwards, then 30 timed
+ * rounds, each timed forward right after one untimed forward of the same network (`settle`), networks
+ * measured together interleaved round by round; the statistic is Σ over dispatches of each one's median.
+ * Why the settle forward: interleaved networks evict each other's weights from the caches, so without it
+ * a network timed between larger ones reads up to 6% slower than timed alone (lavapipe, NB201 cells of
+ * 2–3 ms); with it the two agree within the noise (±3%), and a network's number no longer depends on
+ * what it was measured with.
  */
 import { WgnasError } from '../gpu/errors.js';
 import type { OpenOptions } from '../gpu/gpu-device.js';
@@ -32,7 +41,12 @@ export interface TimingOptions {
   warmup?: number;
   /** timed forwards: `repeats` profiled (GPU time) and `repeats` unprofiled (wall time); default 10 */
   repeats?: number;
+  /** untimed forwards of the same function right before each timed one (warm caches when interleaving); default 0 */
+  settle?: number;
 }
+
+/** The timing protocol of "measured latency" (see the file comment). */
+export const LATENCY_PROTOCOL: Readonly<Required<TimingOptions>> = Object.freeze({ warmup: 5, repeats: 30, settle: 1 });
 
 /** Median / p10 / p90 of `count` samples, in ms. */
 export interface LatencyStats {
@@ -106,12 +120,14 @@ export function dispatchStats(runs: readonly (readonly number[])[]): LatencyStat
   return out;
 }
 
-function checkTiming(what: string, o: TimingOptions): { warmup: number; repeats: number } {
+function checkTiming(what: string, o: TimingOptions): Required<TimingOptions> {
   const warmup = o.warmup ?? 3;
   const repeats = o.repeats ?? 10;
+  const settle = o.settle ?? 0;
   if (!Number.isInteger(warmup) || warmup < 0) throw new WgnasError(`${what}: warmup must be an integer >= 0, got ${warmup}`);
   if (!Number.isInteger(repeats) || repeats < 1) throw new WgnasError(`${what}: repeats must be an integer >= 1, got ${repeats}`);
-  return { warmup, repeats };
+  if (!Number.isInteger(settle) || settle < 0) throw new WgnasError(`${what}: settle must be an integer >= 0, got ${settle}`);
+  return { warmup, repeats, settle };
 }
 
 /** Collects the profiled and wall-clock runs of one forward function. */
@@ -135,8 +151,9 @@ class ForwardRuns {
     await this.dev.sync();
   }
 
-  async profiled(): Promise<void> {
+  async profiled(settle = 0): Promise<void> {
     const dev = this.dev;
+    for (let i = 0; i < settle; i++) this.forward();
     dev.profiler.records = [];
     const before = dev.dispatchCount;
     await dev.profile(this.forward);
@@ -148,7 +165,9 @@ class ForwardRuns {
     this.gpu.push(dev.profiler.records.map((rec) => rec.ms));
   }
 
-  async walled(): Promise<void> {
+  async walled(settle = 0): Promise<void> {
+    for (let i = 0; i < settle; i++) this.forward();
+    if (settle > 0) await this.dev.sync();
     const t0 = performance.now();
     this.forward();
     await this.dev.sync();
@@ -194,15 +213,15 @@ export async function timeForward(dev: Device, run: () => void, opts: TimingOpti
  * `onRound(r)` is called after each profiled round.
  */
 export async function timeInterleaved(dev: Device, runs: readonly (() => void)[], opts: TimingOptions & { onRound?: (round: number, repeats: number) => void } = {}): Promise<ForwardTiming[]> {
-  const { warmup, repeats } = checkTiming('timeForward', opts);
+  const { warmup, repeats, settle } = checkTiming('timeForward', opts);
   return timingSession(dev, async () => {
     const all = runs.map((run, i) => new ForwardRuns(dev, run, runs.length > 1 ? `timeForward (forward ${i})` : 'timeForward'));
     for (const f of all) for (let i = 0; i < warmup; i++) await f.warm();
     for (let r = 0; r < repeats; r++) {
-      for (const f of all) await f.profiled();
+      for (const f of all) await f.profiled(settle);
       opts.onRound?.(r, repeats);
     }
-    for (let r = 0; r < repeats; r++) for (const f of all) await f.walled();
+    for (let r = 0; r < repeats; r++) for (const f of all) await f.walled(settle);
     return all.map((f) => f.result());
   });
 }
@@ -235,7 +254,8 @@ function toNetworkLatency(t: ForwardTiming): NetworkLatency {
 
 /**
  * Inference latency of `model` on an input of `inputShape` (NCHW): GPU time of one forward (Σ of its
- * dispatch times; median, p10, p90 over `repeats`) and the median wall time for comparison.
+ * dispatch times; median, p10, p90 over `repeats`) and the median wall time for comparison. Timing
+ * options default to LATENCY_PROTOCOL.
  */
 export async function measureNetworkLatency(dev: Device, model: Module, inputShape: readonly number[], opts: TimingOptions & { seed?: number } = {}): Promise<NetworkLatency> {
   return (await measureNetworkLatencies(dev, [model], inputShape, opts))[0];
@@ -250,7 +270,7 @@ export async function measureNetworkLatencies(dev: Device, models: readonly Modu
     const runs = models.map((model) => () => {
       model.forward(x);
     });
-    return (await inEvalMode(models, () => timeInterleaved(dev, runs, opts))).map(toNetworkLatency);
+    return (await inEvalMode(models, () => timeInterleaved(dev, runs, { ...LATENCY_PROTOCOL, ...opts }))).map(toNetworkLatency);
   } finally {
     x.dispose();
   }

@@ -5,11 +5,11 @@
  * A latency table sums per-op latencies; a whole network runs faster or slower than that sum (fusion,
  * launch gaps, caches, the machine's load when the table was measured), by ±5–15% on lavapipe. When
  * the adapter is attached, calibrateToTarget measures the derived network, rescales the table by
- * measured / predicted and derives again, a few rounds, keeping the architecture whose MEASURED
- * latency is nearest the target.
+ * measured / predicted and derives again, a few rounds, then keeps the architecture whose MEASURED
+ * latency is nearest the target, measuring the candidates together for that choice.
  */
 import type { CostTerm } from './hardware-cost.js';
-import { deriveUnderBudget } from './budget.js';
+import { chooseUnderBudget } from './budget.js';
 import type { DerivedArch, SpaceBinding } from './space-binding.js';
 
 export interface BudgetInfo {
@@ -24,47 +24,62 @@ export interface BudgetInfo {
   scale: number;
   /** with calibration: each round's architecture, predicted (scaled) and measured cost */
   rounds?: { archStr: string; predicted: number; measured: number }[];
-  /** with calibration: the measured cost of the architecture returned */
+  /** with calibration, when the rounds gave several architectures: each one measured again, all together */
+  together?: { archStr: string; measured: number }[];
+  /** with calibration: the measured cost of the architecture returned (the joint measurement if any) */
   measured?: number;
 }
 
-/** The most likely architecture of `probs` whose cost, table·scale + offset·scale, lies in the target band. */
+/**
+ * The most likely architecture of `probs` whose cost, table·scale + offset·scale, lies in the target band
+ * (else the nearest): one option per derivation decision (the binding's choiceGroups), each costing the
+ * table's entries it keeps — any space, DARTS's paired edges included.
+ */
 export function budgetDerive(space: SpaceBinding, probs: readonly (readonly number[])[], term: CostTerm,
   opts: { tolerance: number; excludeNone: boolean; scale?: number }): DerivedArch & { budget: BudgetInfo } {
   if (term.target === undefined || !term.table) throw new Error(`budgetDerive: the term ${term.name} has no target or table`);
-  if (!space.fromColumns) throw new Error(`budgetDerive: the ${space.space} space does not choose rows independently`);
+  const table = term.table;
+  if (table.length !== space.rows * space.cols) {
+    throw new Error(`budgetDerive: the term ${term.name}'s table has ${table.length} entries; the ${space.space} space's α has ${space.rows}×${space.cols}`);
+  }
   const scale = opts.scale ?? 1;
-  const allowed = Array.from({ length: space.rows }, (_, r) =>
-    (space.allowed?.[r] ?? [...Array(space.cols).keys()]).filter((c) => !(opts.excludeNone && c === space.noneIndex)));
   const [lo, hi] = [term.target * (1 - opts.tolerance), term.target * (1 + opts.tolerance)];
-  const cost = term.table.map((v) => v * scale);
-  const pick = deriveUnderBudget({ probs, cost, offset: (term.offset ?? 0) * scale, lo, hi, allowed });
+  const choices = space.choiceGroups(probs, opts.excludeNone);
+  const groups = choices.map((g) => g.map((o) => ({ cost: o.entries.reduce((a, i) => a + table[i] * scale, 0), logProb: o.logProb })));
+  const pick = chooseUnderBudget({ groups, offset: (term.offset ?? 0) * scale, lo, hi });
   const argmax = space.derive(probs, opts.excludeNone).archStr;
-  return { ...space.fromColumns(pick.columns), budget: { argmax, lo, hi, cost: pick.cost, inBudget: pick.inBudget, scale } };
+  return { ...space.fromChoices(pick.picks.map((k, g) => choices[g][k])), budget: { argmax, lo, hi, cost: pick.cost, inBudget: pick.inBudget, scale } };
 }
 
 /**
- * Derive under the budget, measure, rescale the table by measured / predicted, repeat (≤ rounds);
- * returns the architecture whose measurement is nearest the target. `measure` times one architecture
- * on the adapter (a median over repeats).
+ * Derive under the budget, measure, rescale the table by measured / predicted, repeat (≤ rounds).
+ * The rounds are measured one after another, while the machine's state drifts; so when they produced
+ * more than one architecture, all of them are measured again TOGETHER (interleaved, one session) and
+ * that joint measurement picks the architecture nearest the target: the choice compares numbers taken
+ * under the same conditions. `measure` times a list of architectures on the adapter in one interleaved
+ * session and returns their measured costs in order.
  */
 export async function calibrateToTarget(space: SpaceBinding, probs: readonly (readonly number[])[], term: CostTerm,
-  opts: { tolerance: number; excludeNone: boolean; rounds?: number }, measure: (d: DerivedArch) => Promise<number>): Promise<DerivedArch & { budget: BudgetInfo }> {
+  opts: { tolerance: number; excludeNone: boolean; rounds?: number }, measure: (ds: DerivedArch[]) => Promise<number[]>): Promise<DerivedArch & { budget: BudgetInfo }> {
   const target = term.target!;
-  const rounds: BudgetInfo['rounds'] = [];
+  const rounds: NonNullable<BudgetInfo['rounds']> = [];
   let scale = 1;
-  let best: { d: DerivedArch & { budget: BudgetInfo }; measured: number } | undefined;
-  const seen = new Map<string, number>();
+  const candidates = new Map<string, DerivedArch & { budget: BudgetInfo }>();
   for (let i = 0; i < (opts.rounds ?? 4); i++) {
     const d = budgetDerive(space, probs, term, { ...opts, scale });
-    const measured = seen.get(d.archStr) ?? (await measure(d));
-    seen.set(d.archStr, measured);
+    const known = rounds.find((r) => r.archStr === d.archStr);
+    const measured = known ? known.measured : (await measure([d]))[0];
     rounds.push({ archStr: d.archStr, predicted: d.budget.cost, measured });
-    if (!best || Math.abs(measured - target) < Math.abs(best.measured - target)) best = { d, measured };
+    if (!candidates.has(d.archStr)) candidates.set(d.archStr, d);
     if (Math.abs(measured / target - 1) <= opts.tolerance) break;
     // the unscaled table predicts d.budget.cost / scale; measured / that is the next scale
     // clamped: one outlying measurement must not throw the next round to the far end of the space
     scale = Math.min(2, Math.max(0.5, measured / (d.budget.cost / scale)));
   }
-  return { ...best!.d, budget: { ...best!.d.budget, rounds, measured: best!.measured } };
+  const list = [...candidates.values()];
+  const final = list.length > 1 ? await measure(list) : [rounds[0].measured];
+  let best = 0;
+  for (let k = 1; k < list.length; k++) if (Math.abs(final[k] - target) < Math.abs(final[best] - target)) best = k;
+  const together = list.length > 1 ? list.map((d, k) => ({ archStr: d.archStr, measured: final[k] })) : undefined;
+  return { ...list[best], budget: { ...list[best].budget, rounds, together, measured: final[best] } };
 }

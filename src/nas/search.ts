@@ -173,14 +173,14 @@ export class SupernetSearch {
   }
 
   /**
-   * The final architecture: the argmax, or — with a budget (target) on a cost table, in a space whose
-   * rows choose independently — the most likely architecture whose table cost is within the band
-   * (budget.ts). Costs here are in the table's units (ms, MACs), before the term's normalisation.
+   * The final architecture: the argmax, or — with a budget (target) on a cost table, in any space — the
+   * most likely architecture whose table cost is within the band (budget.ts, over the space's
+   * choiceGroups). Costs here are in the table's units (ms, MACs), before the term's normalisation.
    */
   async deriveFinal(): Promise<DerivedArch & { budget?: BudgetInfo }> {
     const d = await this.derive();
     const term = this.opts.terms.find((t) => t.target !== undefined && t.table);
-    if (!term || !this.space.fromColumns) return d;
+    if (!term) return d;
     return budgetDerive(this.space, d.probs, term, { tolerance: this.opts.targetTolerance, excludeNone: this.opts.excludeNone });
   }
 

@@ -5,6 +5,10 @@
  * back into a 0/1 selection of α entries), the child network of that architecture, and its analytic
  * cost. The search (search.ts) and the CLI know no space beyond this record.
  *
+ * Derivation as data: choiceGroups lists its discrete decisions as groups of mutually exclusive options
+ * (the α entries each keeps), fromChoices builds the architecture of one option per group; budgeted
+ * derivation (budget-derive.ts) picks the options under a cost band the same way in every space.
+ *
  *   nb201:  α [6, 5], one row per cell edge, shared by all cells.
  *   darts:  α [28, 8]: rows 0..13 the normal cell's edges (dartsEdges order), 14..27 the reduction
  *           cell's; the DARTS rule keeps the 2 strongest non-'none' inputs of each node.
@@ -17,8 +21,10 @@ import { dartsChild, dartsCostConfig, dartsSupernet, type DartsModelConfig } fro
 import { mbconvChild, mbconvSupernet } from './mbconv-net.js';
 import { nb201Child, nb201Supernet } from './nb201-net.js';
 import type { EdgePlan } from './samplers.js';
-import { type Cost, SearchSpaceError } from './spaces/common.js';
-import { DARTS_EDGES, DARTS_PRIMITIVES, deriveDartsGenotype, type Genotype, validateGenotype } from './spaces/darts.js';
+import { checkMatrix, type Cost, SearchSpaceError, softmax } from './spaces/common.js';
+import {
+  DARTS_EDGES, DARTS_PRIMITIVES, DARTS_STEPS, deriveDartsGenotype, type Gene, type Genotype, validateGenotype,
+} from './spaces/darts.js';
 import { formatGenotype } from './spaces/darts-format.js';
 import { dartsExpectedNetworkCost, dartsNetworkCost, type DartsNetConfig } from './spaces/darts-network.js';
 import {
@@ -46,6 +52,14 @@ export interface DerivedArch {
   archStr: string;
 }
 
+/** One option of a derivation decision: the α entries it keeps and how likely it is. */
+export interface ChoiceOption {
+  /** flat indices row·cols + col of the α entries kept, in the order derivation lists them (DARTS: the stronger edge's gene first) */
+  entries: readonly number[];
+  /** Σ log p over entries (p floored at 1e-30) */
+  logProb: number;
+}
+
 export interface SpaceBinding {
   readonly space: SpaceName;
   readonly rows: number;
@@ -59,8 +73,15 @@ export interface SpaceBinding {
   supernet(): PlannedNetwork;
   /** the discrete architecture of probabilities softmax(α) (rows × cols) */
   derive(probs: readonly (readonly number[])[], excludeNone: boolean): DerivedArch;
-  /** the architecture that runs column columns[r] in row r — spaces whose rows choose independently only */
-  fromColumns?(columns: readonly number[]): DerivedArch;
+  /**
+   * derivation's discrete decisions as groups of mutually exclusive options, one picked per group: one
+   * group per row, one option per allowed column (nb201, mbconv); one group per (cell, node), one option
+   * per pair of input edges × non-'none' op on each (darts). The most likely option of every group is
+   * derive()'s architecture.
+   */
+  choiceGroups(probs: readonly (readonly number[])[], excludeNone: boolean): ChoiceOption[][];
+  /** the architecture keeping the α entries of one picked option per group (choiceGroups' order) */
+  fromChoices(picked: readonly ChoiceOption[]): DerivedArch;
   /** [rows·cols] 0/1, row-major: which α entries the architecture keeps (a dropped DARTS edge: none) */
   selection(d: DerivedArch): Float32Array;
   child(d: DerivedArch): Module;
@@ -121,22 +142,49 @@ function oneHotSelection(ops: readonly string[], primitives: readonly string[]):
   return out;
 }
 
+const logProb = (p: number): number => Math.log(Math.max(p, 1e-30));
+
+/** One group per row, one option per column of `columns(r)`: the rows × columns spaces. */
+function rowGroups(name: SpaceName, probs: readonly (readonly number[])[], rows: number, cols: number, columns: (r: number) => number[]): ChoiceOption[][] {
+  checkMatrix(`${name} choiceGroups`, probs, rows, cols);
+  return Array.from({ length: rows }, (_, r) => columns(r).map((c) => ({ entries: [r * cols + c], logProb: logProb(probs[r][c]) })));
+}
+
+/** The column of every row from one single-entry option per row. */
+function pickedColumns(name: SpaceName, picked: readonly ChoiceOption[], rows: number, cols: number): number[] {
+  const columns = new Array<number>(rows).fill(-1);
+  for (const o of picked) {
+    const [e] = o.entries;
+    const r = Math.floor(e / cols);
+    if (o.entries.length !== 1 || !(r >= 0 && r < rows) || columns[r] >= 0) {
+      throw new SearchSpaceError(`${name} fromChoices: option [${o.entries.join(', ')}] is not the one α entry of a row not yet chosen (α ${rows}×${cols})`);
+    }
+    columns[r] = e - r * cols;
+  }
+  const missing = columns.indexOf(-1);
+  if (missing >= 0) throw new SearchSpaceError(`${name} fromChoices: no option picked for row ${missing} of ${rows}`);
+  return columns;
+}
+
 export function nb201Binding(dev: Device, k: NetKnobs): SpaceBinding {
   const netCfg = { C: k.C, N: k.N, inChannels: k.inChannels, classes: k.classes, stemStride: k.stemStride, seed: k.seed };
   // analytic costs at the resolution the cells see (a stride-2 stem costs what a stride-1 stem on the halved input does)
   const costCfg: Nb201NetConfig = { C: k.C, N: k.N, inChannels: k.inChannels, H: Math.ceil(k.H / k.stemStride), W: Math.ceil(k.W / k.stemStride), classes: k.classes };
   const P = NB201_PRIMITIVES;
+  const none = P.indexOf('none');
+  const fromColumns = (columns: readonly number[]): DerivedArch => {
+    const arch = nb201Arch(columns.map((c) => P[c]));
+    return { arch: [...arch], archStr: formatNb201(arch) };
+  };
   return {
-    space: 'nb201', rows: 6, cols: P.length, primitives: P, noneIndex: P.indexOf('none'), skipIndex: P.indexOf('skip_connect'),
+    space: 'nb201', rows: 6, cols: P.length, primitives: P, noneIndex: none, skipIndex: P.indexOf('skip_connect'),
     supernet: () => nb201Supernet(dev, netCfg),
     derive: (probs, excludeNone) => {
       const arch = deriveNb201(probs, { excludeNone });
       return { arch: [...arch], archStr: formatNb201(arch) };
     },
-    fromColumns: (columns) => {
-      const arch = nb201Arch(columns.map((c) => P[c]));
-      return { arch: [...arch], archStr: formatNb201(arch) };
-    },
+    choiceGroups: (probs, excludeNone) => rowGroups('nb201', probs, 6, P.length, () => [...P.keys()].filter((c) => !(excludeNone && c === none))),
+    fromChoices: (picked) => fromColumns(pickedColumns('nb201', picked, 6, P.length)),
     selection: (d) => oneHotSelection(d.arch as string[], P),
     child: (d) => nb201Child(dev, netCfg, nb201Arch(d.arch as string[])),
     cost: (d) => nb201NetworkCost(nb201Arch(d.arch as string[]), costCfg),
@@ -155,16 +203,21 @@ export function dartsBinding(dev: Device, k: NetKnobs): SpaceBinding {
   const E = DARTS_EDGES.length;
   const P = DARTS_PRIMITIVES;
   const costCfg = (affine: boolean): DartsNetConfig => dartsCostConfig({ ...model, affine }, k.H, k.W);
+  const alwaysExcludesNone = (): never => {
+    throw new SearchSpaceError("DARTS derivation always excludes 'none' (the DARTS rule); --exclude-none false applies to nb201 only");
+  };
   return {
     space: 'darts', rows: 2 * E, cols: P.length, primitives: P, noneIndex: P.indexOf('none'), skipIndex: P.indexOf('skip_connect'),
     supernet: () => dartsSupernet(dev, model),
     derive: (probs, excludeNone) => {
-      if (!excludeNone) throw new SearchSpaceError("DARTS derivation always excludes 'none' (the DARTS rule); --exclude-none false applies to nb201 only");
+      if (!excludeNone) alwaysExcludesNone();
       // probabilities are positive: ranking by log p is ranking by p, and softmax(log p) = p
       const logs = probs.map((row) => row.map((v) => Math.log(Math.max(v, 1e-30))));
       const g = deriveDartsGenotype(logs.slice(0, E), logs.slice(E));
       return { arch: g, archStr: formatGenotype(g) };
     },
+    choiceGroups: (probs, excludeNone) => (excludeNone ? dartsChoiceGroups(probs) : alwaysExcludesNone()),
+    fromChoices: dartsFromChoices,
     selection: (d) => {
       const g = validateGenotype(d.arch);
       const out = new Float32Array(2 * E * P.length);
@@ -181,6 +234,63 @@ export function dartsBinding(dev: Device, k: NetKnobs): SpaceBinding {
     costTable: (kind) => linearTable(2 * E, P.length, kind, (p) => dartsExpectedNetworkCost(p.slice(0, E), p.slice(E), costCfg(false))),
     fixedCost: (kind) => dartsExpectedNetworkCost(zeros(E, P.length), zeros(E, P.length), costCfg(false))[kind],
   };
+}
+
+/**
+ * DARTS's decisions, one group per (cell, intermediate node) — normal cell's nodes, then the reduction
+ * cell's: every unordered pair of distinct input edges × every non-'none' op on each. An option's genes
+ * list the stronger edge first, strength as deriveDartsGenotype ranks edges (max non-'none' softmax weight;
+ * ties: the lower input first), so the most likely option of each group is the DARTS rule's choice.
+ */
+function dartsChoiceGroups(probs: readonly (readonly number[])[]): ChoiceOption[][] {
+  const E = DARTS_EDGES.length;
+  const K = DARTS_PRIMITIVES.length;
+  checkMatrix('darts choiceGroups', probs, 2 * E, K);
+  const none = DARTS_PRIMITIVES.indexOf('none');
+  const ops = [...DARTS_PRIMITIVES.keys()].filter((c) => c !== none);
+  // deriveDartsGenotype's ranking: softmax(log p) per edge, the max over non-'none' ops
+  const strength = probs.map((row) => Math.max(...softmax(row.map(logProb)).filter((_, c) => c !== none)));
+  const groups: ChoiceOption[][] = [];
+  for (const offset of [0, E]) {
+    for (let to = 0; to < DARTS_STEPS; to++) {
+      const rows = DARTS_EDGES.flatMap((e, i) => (e.to === to ? [offset + i] : [])); // inputs ascending
+      const options: ChoiceOption[] = [];
+      for (let a = 0; a < rows.length; a++) {
+        for (let b = a + 1; b < rows.length; b++) {
+          const [first, second] = strength[rows[b]] > strength[rows[a]] ? [rows[b], rows[a]] : [rows[a], rows[b]];
+          for (const i of ops) {
+            for (const j of ops) options.push({ entries: [first * K + i, second * K + j], logProb: logProb(probs[first][i]) + logProb(probs[second][j]) });
+          }
+        }
+      }
+      groups.push(options);
+    }
+  }
+  return groups;
+}
+
+/** The genotype keeping the picked entries: 2 distinct inputs with non-'none' ops per node, genes in entry order. */
+function dartsFromChoices(picked: readonly ChoiceOption[]): DerivedArch {
+  const E = DARTS_EDGES.length;
+  const K = DARTS_PRIMITIVES.length;
+  const nodes: Gene[][][] = [0, 1].map(() => Array.from({ length: DARTS_STEPS }, () => []));
+  for (const e of picked.flatMap((o) => o.entries)) {
+    const [row, col] = [Math.floor(e / K), e % K];
+    if (!(row >= 0 && row < 2 * E) || DARTS_PRIMITIVES[col] === 'none') {
+      throw new SearchSpaceError(`darts fromChoices: α entry ${e} is not a non-'none' op of one of the ${2 * E}×${K} α rows`);
+    }
+    const edge = DARTS_EDGES[row % E];
+    nodes[row < E ? 0 : 1][edge.to].push([DARTS_PRIMITIVES[col], edge.from]);
+  }
+  nodes.forEach((cell, c) => cell.forEach((genes, to) => {
+    if (genes.length !== 2 || genes[0][1] === genes[1][1]) {
+      throw new SearchSpaceError(`darts fromChoices: node ${to} of the ${c ? 'reduction' : 'normal'} cell keeps ${JSON.stringify(genes)}; expected 2 distinct inputs`);
+    }
+  }));
+  // derive's concat: every intermediate node (multiplier = steps)
+  const concat = Array.from({ length: DARTS_STEPS }, (_, i) => 2 + i);
+  const g = validateGenotype({ normal: nodes[0].flat(), normal_concat: concat, reduce: nodes[1].flat(), reduce_concat: [...concat] });
+  return { arch: g, archStr: formatGenotype(g) };
 }
 
 /**
@@ -204,6 +314,10 @@ export function mbconvBinding(dev: Device, k: NetKnobs): SpaceBinding {
   const P = MBCONV_CHOICES;
   const skip = P.indexOf('skip');
   const allowed = layers.map((l) => [...P.keys()].filter((c) => c !== skip || l.skipAllowed));
+  const fromColumns = (columns: readonly number[]): DerivedArch => {
+    const arch = validateMbconv(columns.map((c) => P[c]), space);
+    return { arch: [...arch], archStr: formatMbconv(arch) };
+  };
   return {
     space: 'mbconv', rows: layers.length, cols: P.length, primitives: P, noneIndex: -1, skipIndex: skip, allowed,
     supernet: () => mbconvSupernet(dev, space, k.seed),
@@ -211,10 +325,8 @@ export function mbconvBinding(dev: Device, k: NetKnobs): SpaceBinding {
       const arch = deriveMbconv(probs, space);
       return { arch: [...arch], archStr: formatMbconv(arch) };
     },
-    fromColumns: (columns) => {
-      const arch = validateMbconv(columns.map((c) => P[c]), space);
-      return { arch: [...arch], archStr: formatMbconv(arch) };
-    },
+    choiceGroups: (probs) => rowGroups('mbconv', probs, layers.length, P.length, (r) => allowed[r]),
+    fromChoices: (picked) => fromColumns(pickedColumns('mbconv', picked, layers.length, P.length)),
     selection: (d) => oneHotSelection(d.arch as string[], P),
     child: (d) => mbconvChild(dev, space, validateMbconv(d.arch as string[], space), k.seed),
     cost: (d) => mbconvNetworkCost(d.arch as MbconvArch, space, input),

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { dispatchStats, latencyStats, measureNetworkLatencies, measureNetworkLatency, openProfilingDevice, timeForward, timeInterleaved } from '../../src/hardware/measure.js';
+import { dispatchStats, LATENCY_PROTOCOL, latencyStats, measureNetworkLatencies, measureNetworkLatency, openProfilingDevice, timeForward, timeInterleaved } from '../../src/hardware/measure.js';
 import { adapterIdentity } from '../../src/hardware/lut.js';
 import { Conv2d } from '../../src/nn/layers.js';
 import { nb201Child } from '../../src/nas/nb201-net.js';
@@ -116,6 +116,29 @@ describe('measureNetworkLatency', () => {
     x.dispose();
     a.dispose();
     b.dispose();
+  });
+});
+
+describe('the settle forwards of the latency protocol', () => {
+  it('run untimed right before each timed forward, in both modes, and only the timed one is recorded', async () => {
+    const dev = await testDevice();
+    const m = new Conv2d(dev, { cin: 2, cout: 2, k: 3, padding: 1, seed: 1 });
+    const x = dev.tensor(new Float32Array(2 * 25).fill(0.5), [1, 2, 5, 5]);
+    const calls = [0, 0];
+    const counted = (i: number) => () => {
+      calls[i]++;
+      m.forward(x);
+    };
+    const plain = await timeForward(dev, counted(0), { warmup: 1, repeats: 3 });
+    const settled = await timeForward(dev, counted(1), { warmup: 1, repeats: 3, settle: 2 });
+    // warm-up: one forward in each mode; then 3 profiled and 3 wall-timed forwards, each after `settle` more
+    expect(calls).toEqual([2 + 3 + 3, 2 + 3 * 3 + 3 * 3]);
+    expect(settled.dispatches).toBe(plain.dispatches);
+    expect(settled.perDispatchMs.map((r) => r.length)).toEqual([plain.dispatches, plain.dispatches, plain.dispatches]);
+    await expect(timeForward(dev, counted(0), { settle: -1 })).rejects.toThrow(/settle must be an integer >= 0, got -1/);
+    expect(LATENCY_PROTOCOL).toEqual({ warmup: 5, repeats: 30, settle: 1 });
+    x.dispose();
+    m.dispose();
   });
 });
 

@@ -1,9 +1,10 @@
 /**
  * Space bindings: derivation, selection and cost tables agree with the spaces' analytic costs — for
- * random architectures, fixed + Σ table·selection equals the child network's cost.
+ * random architectures, fixed + Σ table·selection equals the child network's cost; choice groups and
+ * fromChoices agree with derive, fromColumns and selection.
  */
 import { describe, expect, it } from 'vitest';
-import { selectedCost, spaceBinding, SPACES, type NetKnobs } from '../../src/nas/space-binding.js';
+import { selectedCost, spaceBinding, SPACES, type ChoiceOption, type NetKnobs } from '../../src/nas/space-binding.js';
 import { rng, testDevice } from '../helpers.js';
 
 const knobs: NetKnobs = { C: 4, N: 1, inChannels: 1, classes: 10, H: 28, W: 28, stemStride: 2, seed: 1 };
@@ -38,10 +39,6 @@ describe.each(SPACES)('%s binding', (name) => {
       // activations do not depend on BN affine; derived archs hold no 'none', so node sums are fixed parts
       expect(cost.activations).toBeGreaterThan(0);
       expect(space.fixedCost('activations') + selectedCost(space, activations, d)).toBeCloseTo(cost.activations, 0);
-      if (space.fromColumns) {
-        const cols = Array.from({ length: space.rows }, (_, r) => sel.subarray(r * space.cols, (r + 1) * space.cols).indexOf(1));
-        expect(space.fromColumns(cols).archStr).toBe(d.archStr);
-      }
     }
   });
 
@@ -54,5 +51,63 @@ describe.each(SPACES)('%s binding', (name) => {
       if (space.noneIndex >= 0) expect(sel[r * space.cols + space.noneIndex]).toBe(0);
       if (space.allowed && !space.allowed[r].includes(space.skipIndex)) expect(sel[r * space.cols + space.skipIndex]).toBe(0);
     }
+  });
+});
+
+/** the most likely option of each group (the first of equal ones) */
+function mostLikely(groups: ChoiceOption[][]): ChoiceOption[] {
+  return groups.map((g) => g.reduce((best, o) => (o.logProb > best.logProb ? o : best)));
+}
+
+describe.each(SPACES)('%s choice groups', (name) => {
+  // choice groups, fromChoices and selection run on the CPU: no device
+  const space = spaceBinding(name, undefined as never, knobs);
+  const K = space.cols;
+
+  it('the most likely option per group is derive()’s architecture; a picked option’s entries are its selection', () => {
+    const excludes = name === 'nb201' ? [true, false] : [true];
+    for (const excludeNone of excludes) {
+      for (let seed = 1; seed <= 8; seed++) {
+        const probs = randomProbs(100 + seed, space.rows, space.cols);
+        const groups = space.choiceGroups(probs, excludeNone);
+        expect(space.fromChoices(mostLikely(groups)).archStr, `seed ${seed}`).toBe(space.derive(probs, excludeNone).archStr);
+        // a random option per group: fromChoices keeps exactly its entries, with their log-probability
+        const r = rng(seed);
+        const picked = groups.map((g) => g[Math.floor(r() * g.length)]);
+        const d = space.fromChoices(picked);
+        const entries = picked.flatMap((o) => [...o.entries]).sort((a, b) => a - b);
+        const sel = space.selection(d);
+        expect([...sel.keys()].filter((i) => sel[i] === 1)).toEqual(entries);
+        for (const o of picked) expect(o.logProb).toBeCloseTo(o.entries.reduce((a, e) => a + Math.log(probs[Math.floor(e / K)][e % K]), 0), 12);
+      }
+      // ties everywhere: derivation's tie rules (DARTS: the lower input first, the earlier op) are the first option's
+      const uniform = Array.from({ length: space.rows }, () => new Array<number>(space.cols).fill(1 / space.cols));
+      expect(space.fromChoices(mostLikely(space.choiceGroups(uniform, excludeNone))).archStr).toBe(space.derive(uniform, excludeNone).archStr);
+    }
+  });
+
+  it('lists every admissible decision once', () => {
+    const groups = space.choiceGroups(randomProbs(3, space.rows, space.cols), true);
+    const keys = groups.map((g) => g.map((o) => [...o.entries].sort((a, b) => a - b).join(',')));
+    keys.forEach((k) => expect(new Set(k).size).toBe(k.length));
+    if (name === 'darts') {
+      // per node n (n + 2 inputs): C(n + 2, 2) input pairs × 7 × 7 non-'none' ops, normal cell then reduction cell
+      expect(groups.map((g) => g.length)).toEqual([49, 147, 294, 490, 49, 147, 294, 490]);
+      expect(groups.flat().every((o) => o.entries.length === 2 && o.entries.every((e) => e % K !== space.noneIndex))).toBe(true);
+      expect(() => space.choiceGroups(randomProbs(3, space.rows, space.cols), false)).toThrow(/always excludes 'none'/);
+    } else {
+      expect(groups.length).toBe(space.rows);
+      groups.forEach((g, r) => {
+        const allowed = (space.allowed?.[r] ?? [...Array(K).keys()]).filter((c) => c !== space.noneIndex);
+        expect(g.map((o) => o.entries[0] - r * K)).toEqual(allowed);
+      });
+    }
+  });
+
+  it('rejects a pick that is not one option per decision', () => {
+    const groups = space.choiceGroups(randomProbs(4, space.rows, space.cols), true);
+    const picked = mostLikely(groups);
+    expect(() => space.fromChoices(picked.slice(1))).toThrow(/fromChoices/);
+    expect(() => space.fromChoices([...picked, picked[0]])).toThrow(/fromChoices/);
   });
 });
