@@ -11,7 +11,7 @@
  *       re-measures the architectures searches found, with their own networks, beside their targets
  *       and the search's own measurements (src/cli/remeasure.ts)
  * Net flags (as `wgnas lut`): --channels --cells-per-stage --batch --dataset --stem-stride. Timing flags
- * --warmup --repeats --settle default to LATENCY_PROTOCOL, the protocol of every "measured latency".
+ * --warmup --repeats --settle --sessions default to LATENCY_PROTOCOL, the protocol of every "measured latency".
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -31,16 +31,18 @@ import { spaceLatencyCommand } from './space-latency.js';
 
 const USAGE = `usage: wgnas latency (--arch ARCH_STR | --sample K) [--lut FILE] [--seed S] [--out FILE.csv] [--adapter A] [--space nb201|darts|mbconv]
   [--channels C] [--cells-per-stage N] [--batch B] [--dataset fashion-mnist|mnist|cifar10] [--stem-stride 1|2]
-  [--warmup N] [--repeats N] [--settle N] [--json]
-       wgnas latency --results DIR/result.json[,DIR2/result.json…] [--adapter A] [--warmup N] [--repeats N] [--settle N] [--json]
+  [--warmup N] [--repeats N] [--settle N] [--sessions N] [--json]
+       wgnas latency --results DIR/result.json[,DIR2/result.json…] [--adapter A] [--warmup N] [--repeats N] [--settle N] [--sessions N] [--json]
   (re-measures the architectures searches found, with their networks, beside their targets)
-  Timing defaults are the latency protocol of the search: warm-up 5, 30 interleaved repeats, 1 settle forward before each.`;
+  Timing defaults are the latency protocol of the search: 3 sessions (the median one reported) of warm-up 5,
+  30 interleaved repeats, 1 settle forward before each.`;
 
 const Flags = z.object({
   ...netFlags,
   warmup: flag.int(0).default(LATENCY_PROTOCOL.warmup),
   repeats: flag.int(1).default(LATENCY_PROTOCOL.repeats),
   settle: flag.int(0).default(LATENCY_PROTOCOL.settle),
+  sessions: flag.int(1).default(LATENCY_PROTOCOL.sessions),
   arch: z.string().min(1).optional(),
   results: z.string().min(1).optional(),
   sample: flag.int(2).max(NB201_NUM_ARCHS).optional(),
@@ -85,7 +87,7 @@ export async function latencyCommand(argv: readonly string[]): Promise<void> {
     }
     const t0 = performance.now();
     const rows = await measureNb201Archs(dev, cfg, archs, {
-      lut, warmup: o.warmup, repeats: o.repeats, settle: o.settle, seed: o.seed,
+      lut, warmup: o.warmup, repeats: o.repeats, settle: o.settle, sessions: o.sessions, seed: o.seed,
       onRound: (r, n) => log.update(`round ${r + 1}/${n}: ${archs.length} networks profiled`, r + 1 === n),
     });
     const seconds = (performance.now() - t0) / 1000;
@@ -105,7 +107,7 @@ async function resultsCommand(o: Opts): Promise<void> {
   const dev = await openForTiming(o.adapter, (l) => log.line(l));
   try {
     const rows = await remeasureResults(dev, files, {
-      warmup: o.warmup, repeats: o.repeats, settle: o.settle,
+      warmup: o.warmup, repeats: o.repeats, settle: o.settle, sessions: o.sessions,
       onRound: (r, n) => log.update(`round ${r + 1}/${n}: ${files.length} networks profiled`, r + 1 === n),
     });
     if (o.json) console.log(JSON.stringify(rows, null, 2));

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DATASET_NAMES, DATASETS } from '../data/dataset.js';
-import { LATENCY_PROTOCOL, measureNetworkLatencies } from '../hardware/measure.js';
+import { measureNetworkLatencies, type NetworkTimingOptions } from '../hardware/measure.js';
 import { spaceBinding, SPACES, type DerivedArch, type NetKnobs } from '../nas/space-binding.js';
 import type { Device } from '../tensor/device.js';
 import { UsageError } from './args.js';
@@ -70,7 +70,7 @@ export function searchKnobs(o: { dataset: (typeof DATASET_NAMES)[number]; channe
 }
 
 /** Re-measures the found architecture of every result file, all interleaved in one session. */
-export async function remeasureResults(dev: Device, files: readonly string[], opts: { warmup?: number; repeats?: number; settle?: number; onRound?: (r: number, n: number) => void } = {}): Promise<Remeasured[]> {
+export async function remeasureResults(dev: Device, files: readonly string[], opts: NetworkTimingOptions & { onRound?: (r: number, n: number) => void } = {}): Promise<Remeasured[]> {
   if (files.length === 0) throw new UsageError('--results: no files given');
   const results = files.map(readResult);
   const netOf = (r: SearchResult): string => JSON.stringify({ space: r.space, ...searchKnobs(r.config), seed: undefined, batch: r.config.latencyBatch });
@@ -80,7 +80,7 @@ export async function remeasureResults(dev: Device, files: readonly string[], op
   try {
     const k = searchKnobs(results[0].config);
     const shape = [results[0].config.latencyBatch, k.inChannels, k.H, k.W];
-    const ms = await measureNetworkLatencies(dev, models, shape, { ...LATENCY_PROTOCOL, ...opts });
+    const ms = await measureNetworkLatencies(dev, models, shape, opts);
     return results.map((r, i) => ({
       file: files[i],
       arch_str: r.arch_str,

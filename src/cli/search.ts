@@ -110,13 +110,10 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
   if (budgetTerm && latencyLut && o.cost === 'latency') {
     // the adapter is attached: measure the derived network and recalibrate the table until it lands
     const shape = [o.latencyBatch, info.c, info.h, info.w];
-    let cold = true;
     found = { ...found, ...(await calibrateToTarget(space, found.alphaHistory.at(-1)!, budgetTerm, { tolerance: o.targetTolerance, excludeNone: o.excludeNone }, async (ds) => {
       const nets = ds.map((d) => space.child(d));
       try {
-        // the first timing after training reads up to 2× high (queues, clocks): one untimed session first
-        if (cold) await measureNetworkLatencies(dev, nets, shape, { repeats: 10 });
-        cold = false;
+        // LATENCY_PROTOCOL: the median of 3 sessions also rejects the first one after training, which reads up to 2× high
         const ms = await measureNetworkLatencies(dev, nets, shape);
         ds.forEach((d, i) => log.line(`  budget: ${d.archStr} measures ${ms[i].medianMs.toFixed(3)} ms${ds.length > 1 ? ` (${ds.length} candidates measured together)` : ''}`));
         return ms.map((m) => m.medianMs);

@@ -33,6 +33,7 @@ export interface SpaceLatencyFlags {
   warmup: number;
   repeats: number;
   settle: number;
+  sessions: number;
   json: boolean;
   arch?: string;
   sample?: number;
@@ -67,7 +68,7 @@ export async function spaceLatencyCommand(o: SpaceLatencyFlags, usage: string): 
     } else if (o.lut === 'now') lut = 'now';
     const t0 = performance.now();
     const { rows } = await measureSpaceArchs(dev, cfg, archs, {
-      lut, warmup: o.warmup, repeats: o.repeats, settle: o.settle, seed: o.seed,
+      lut, warmup: o.warmup, repeats: o.repeats, settle: o.settle, sessions: o.sessions, seed: o.seed,
       onRound: (r, n) => log.update(`round ${r + 1}/${n}: ${archs.length} networks profiled`, r + 1 === n),
     });
     report(o, cfg, rows, lut !== undefined, (performance.now() - t0) / 1000);

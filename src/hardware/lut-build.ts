@@ -32,7 +32,7 @@ import { convOut } from '../nas/spaces/common.js';
 import { formatNb201, nb201Backbone, NB201_EDGES, nb201FromCode, NB201_NUM_ARCHS, NB201_PRIMITIVES, type Nb201Arch } from '../nas/spaces/nb201.js';
 import { seededRandom } from '../tensor/host-random.js';
 import { adapterIdentity, createLut, expectedLatencyMs, opKey, saveLut, setEntry, type LatencyLut, type OpShape, type RelaxedEdge } from './lut.js';
-import { inEvalMode, measureNetworkLatencies, randomInput, timeInterleaved, type ForwardTiming, type TimingOptions } from './measure.js';
+import { inEvalMode, measureNetworkLatencies, randomInput, timeInterleaved, type ForwardTiming, type NetworkTimingOptions, type TimingOptions } from './measure.js';
 import { predictorMetrics } from './metrics.js';
 
 /** The network a LUT is built for (every space); H, W are the network's INPUT size (before the stem). */
@@ -267,7 +267,7 @@ export const LATENCY_CSV_COLUMNS = ['arch_str', 'measured_ms', 'measured_min_ms'
  * sum when a LUT is given (a missing key fails before any timing).
  */
 export async function measureNb201Archs(dev: Device, cfg: Nb201LutConfig, archs: readonly Nb201Arch[],
-  opts: TimingOptions & { lut?: LatencyLut; seed?: number; onRound?: (round: number, repeats: number) => void } = {}): Promise<LatencyRow[]> {
+  opts: NetworkTimingOptions & { lut?: LatencyLut; seed?: number; onRound?: (round: number, repeats: number) => void } = {}): Promise<LatencyRow[]> {
   checkLutConfig(cfg);
   const lutMs = archs.map((arch) => (opts.lut ? lutNetworkMs(opts.lut, cfg, arch) : NaN));
   const nets = archs.map((arch) => nb201Child(dev, { C: cfg.C, N: cfg.N, inChannels: cfg.inChannels, classes: cfg.classes, stemStride: cfg.stemStride, seed: opts.seed ?? 1 }, arch));

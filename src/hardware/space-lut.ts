@@ -25,7 +25,7 @@ import { formatGenotype } from '../nas/spaces/darts-format.js';
 import { formatMbconv, MBCONV_CHOICES, mbconvLayers, validateMbconv } from '../nas/spaces/mbconv.js';
 import { adapterIdentity, createLut, saveLut, setEntry, type LatencyLut } from './lut.js';
 import type { LatencyRow } from './lut-build.js';
-import { inEvalMode, randomInput, timeInterleaved, type ForwardTiming, type TimingOptions } from './measure.js';
+import { inEvalMode, measureNetworkLatencies, randomInput, timeInterleaved, type ForwardTiming, type TimingOptions } from './measure.js';
 import {
   checkSpaceLutConfig, mbconvLutSpace, spaceLutKnobs, spaceLutNetworkMs, spaceLutParts,
   type SpaceArch, type SpaceLutConfig, type SpaceLutPart,
@@ -187,7 +187,7 @@ export function spaceChild(dev: Device, cfg: SpaceLutConfig, arch: SpaceArch, se
  * built minutes apart from the networks' timing differs from them by the drift, not by what it models.
  */
 export async function measureSpaceArchs(dev: Device, cfg: SpaceLutConfig, archs: readonly SpaceArch[],
-  opts: SpaceBuildOptions & { lut?: LatencyLut | 'now' } = {}): Promise<{ rows: LatencyRow[]; lut?: LatencyLut }> {
+  opts: SpaceBuildOptions & { lut?: LatencyLut | 'now'; sessions?: number } = {}): Promise<{ rows: LatencyRow[]; lut?: LatencyLut }> {
   checkSpaceLutConfig(cfg);
   const given = typeof opts.lut === 'object' ? opts.lut : undefined;
   const lutMs = archs.map((a) => (given ? spaceLutNetworkMs(given, cfg, a) : NaN));
@@ -196,9 +196,11 @@ export async function measureSpaceArchs(dev: Device, cfg: SpaceLutConfig, archs:
   try {
     for (const a of archs) nets.push(spaceChild(dev, cfg, a, opts.seed ?? 1));
     const forwards = nets.map((net) => () => void net.forward(x));
+    // with a LUT measured now, the networks share its parts' interleaved rounds; otherwise the protocol
+    // of every measured latency (measureNetworkLatencies)
     const { lut, extra } = opts.lut === 'now'
       ? await timeParts(dev, cfg, forwards, nets, opts)
-      : { lut: given, extra: await inEvalMode(nets, () => timeInterleaved(dev, forwards, opts)) };
+      : { lut: given, extra: await measureNetworkLatencies(dev, nets, [cfg.batch, cfg.inChannels, cfg.H, cfg.W], opts) };
     const rows = extra.map((t, i) => ({
       arch_str: spaceArchString(cfg, archs[i]), measured_ms: t.medianMs, measured_min_ms: t.minMs,
       lut_ms: opts.lut === 'now' ? spaceLutNetworkMs(lut!, cfg, archs[i]) : lutMs[i], wall_ms: t.wallMedianMs, dispatches: t.dispatches,

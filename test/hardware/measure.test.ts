@@ -136,9 +136,24 @@ describe('the settle forwards of the latency protocol', () => {
     expect(settled.dispatches).toBe(plain.dispatches);
     expect(settled.perDispatchMs.map((r) => r.length)).toEqual([plain.dispatches, plain.dispatches, plain.dispatches]);
     await expect(timeForward(dev, counted(0), { settle: -1 })).rejects.toThrow(/settle must be an integer >= 0, got -1/);
-    expect(LATENCY_PROTOCOL).toEqual({ warmup: 5, repeats: 30, settle: 1 });
+    expect(LATENCY_PROTOCOL).toEqual({ warmup: 5, repeats: 30, settle: 1, sessions: 3 });
     x.dispose();
     m.dispose();
+  });
+
+  it('whole networks: the median of `sessions` whole sessions (LATENCY_PROTOCOL: 3)', async () => {
+    const dev = await testDevice();
+    const a = new Conv2d(dev, { cin: 2, cout: 3, k: 3, padding: 1, seed: 3 });
+    const rounds: [number, number][] = [];
+    const [r] = await measureNetworkLatencies(dev, [a], [1, 2, 6, 7], { warmup: 0, repeats: 2, onRound: (k, n) => rounds.push([k, n]) });
+    expect(rounds).toEqual([0, 1, 2, 3, 4, 5].map((k) => [k, 6])); // 3 sessions of 2 rounds, counted through
+    expect(r.sessionMediansMs).toHaveLength(3);
+    expect(r.medianMs).toBe([...r.sessionMediansMs].sort((u, v) => u - v)[1]);
+    expect(r.repeats).toBe(2);
+    const [one] = await measureNetworkLatencies(dev, [a], [1, 2, 6, 7], { warmup: 0, repeats: 1, sessions: 1 });
+    expect(one.sessionMediansMs).toEqual([one.medianMs]);
+    await expect(measureNetworkLatencies(dev, [a], [1, 2, 6, 7], { sessions: 0 })).rejects.toThrow(/sessions must be an integer >= 1, got 0/);
+    a.dispose();
   });
 });
 
