@@ -69,11 +69,10 @@ describe('deriveUnderBudget', () => {
 });
 
 describe('calibrateToTarget', () => {
-  it('rescales the table by measured / predicted until the measured cost lands in the band', async () => {
+  /** an NB201 space, a per-op "latency" table (ms), and a device that runs every network 18% faster than its sum, plus 0.1 ms */
+  async function calibration() {
     const { nb201Binding } = await import('../../src/nas/space-binding.js');
-    const { calibrateToTarget, budgetDerive } = await import('../../src/nas/budget-derive.js');
     const space = nb201Binding(undefined as never, { C: 8, N: 1, inChannels: 1, classes: 10, H: 28, W: 28, stemStride: 2, seed: 1 });
-    // a per-op "latency" table (ms) and a device that runs every network 18% faster than its sum, plus 0.1 ms
     const table = Float32Array.from({ length: 30 }, (_, i) => [0, 0, 0.2, 0.5, 0.1][i % 5] * (1 + (i % 3) / 10));
     const term = { name: 'latency_ms', weight: 1, target: 1.6, offset: 0.9, table, norm: 1 };
     const probs = Array.from({ length: 6 }, (_, r) => [0.05, 0.15, 0.3, 0.35, 0.15].map((p, c) => p + 0.01 * ((r + c) % 3)));
@@ -81,6 +80,12 @@ describe('calibrateToTarget', () => {
       const sel = space.selection(d as never);
       return 0.82 * (0.9 + table.reduce((a, v, i) => a + v * sel[i], 0)) + 0.1;
     };
+    return { space, term, probs, device };
+  }
+
+  it('rescales the table by measured / predicted until the measured cost lands in the band', async () => {
+    const { calibrateToTarget, budgetDerive } = await import('../../src/nas/budget-derive.js');
+    const { space, term, probs, device } = await calibration();
     const opts = { tolerance: 0.05, excludeNone: true };
     const plain = budgetDerive(space, probs, term, opts);
     expect(plain.budget.inBudget).toBe(true);
@@ -100,16 +105,8 @@ describe('calibrateToTarget', () => {
   });
 
   it('picks by the joint measurement: rounds measured minutes apart under drifting load do not decide', async () => {
-    const { nb201Binding } = await import('../../src/nas/space-binding.js');
     const { calibrateToTarget } = await import('../../src/nas/budget-derive.js');
-    const space = nb201Binding(undefined as never, { C: 8, N: 1, inChannels: 1, classes: 10, H: 28, W: 28, stemStride: 2, seed: 1 });
-    const table = Float32Array.from({ length: 30 }, (_, i) => [0, 0, 0.2, 0.5, 0.1][i % 5] * (1 + (i % 3) / 10));
-    const term = { name: 'latency_ms', weight: 1, target: 1.6, offset: 0.9, table, norm: 1 };
-    const probs = Array.from({ length: 6 }, (_, r) => [0.05, 0.15, 0.3, 0.35, 0.15].map((p, c) => p + 0.01 * ((r + c) % 3)));
-    const truth = (d: { archStr: string }): number => {
-      const sel = space.selection(d as never);
-      return 0.82 * (0.9 + table.reduce((a, v, i) => a + v * sel[i], 0)) + 0.1;
-    };
+    const { space, term, probs, device: truth } = await calibration();
     // the machine speeds up over the rounds: round k reads drift[k]× the truth; together, the truth
     const drift = [1.1, 1, 0.9, 0.9];
     let round = 0;
