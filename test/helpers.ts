@@ -82,6 +82,17 @@ export async function checkFiniteDiff(
  * machines and CI), or $WGNAS_SHARED_DATASETS; undefined when absent (the tests that need it are skipped,
  * saying so).
  */
+/** Float64 central differences (step h) of a CPU reference f at x: the reference gradient of a backward. */
+export function centralDiffRef(f: (x: Float64Array) => number, x: ArrayLike<number>, h = 1e-5): number[] {
+  return Array.from(x, (_, i) => {
+    const p = Float64Array.from(x);
+    const m = Float64Array.from(x);
+    p[i] += h;
+    m[i] -= h;
+    return (f(p) - f(m)) / (2 * h);
+  });
+}
+
 export function sharedDataset(file: string): string | undefined {
   const dirs = [process.env.WGNAS_SHARED_DATASETS, resolve(process.cwd(), '../shared/datasets'), resolve(process.cwd(), 'datasets')];
   return dirs.filter((d): d is string => Boolean(d)).map((d) => join(d, file)).find((p) => existsSync(p));

@@ -3,6 +3,11 @@
  *   node bin/wgnas.js predictor train --table FILE.csv --target COLUMN [--train N] [--seed S] [--epochs E] [--save FILE] [--json]
  *   node bin/wgnas.js predictor eval  --table FILE.csv --target COLUMN [...] --json
  *   node bin/wgnas.js predictor eval  --table FILE.csv --load FILE [--json]
+ * --space nb201 (default: NB201 cell strings, the NAS-Bench-201 network) | darts | mbconv: tables of
+ * `wgnas latency --space darts|mbconv --sample K --out FILE.csv` (DARTS genotype reprs, MBConv
+ * `k3e6-skip-…`), with the network flags that table was measured with (--channels, --cells-per-stage,
+ * --dataset, --stem-stride, --batch; defaults = `wgnas latency`'s, the search's). A saved predictor
+ * records its space and network; `eval --load` takes them from the file.
  * Both train on N random rows (seeded split) and evaluate on the rest; `eval --load` evaluates a saved
  * predictor on the held-out rows of the split it was trained with (its target, N and seed, unless given).
  * --seed S (default 0) seeds the split, the initial weights and the minibatch order; --epochs defaults to
@@ -11,21 +16,33 @@
  * `train --json` adds the training figures.
  */
 import { z } from 'zod';
+import { DATASET_NAMES } from '../data/dataset.js';
 import { WgnasError } from '../gpu/errors.js';
 import { readMetricTable, splitTable, type MetricRow } from '../hardware/table.js';
 import {
-  DEFAULT_PREDICTOR, loadPredictor, savePredictor,
+  DEFAULT_PREDICTOR, loadPredictor, predictorGraphs, savePredictor, type PredictorConfig,
 } from '../hardware/predictor.js';
+import { PREDICTOR_SPACES, type PredictorSpace, type SpaceGraphs, type SpaceNet } from '../hardware/space-graph.js';
 import { DEFAULT_TRAIN, defaultEpochs, evaluatePredictor, fitPredictor } from '../hardware/predictor-train.js';
 import { openDevice } from '../tensor/device.js';
 import { flag, parseArgs, UsageError } from './args.js';
+import { netFlags, spaceLutConfigFromFlags } from './lut.js';
 import { progress } from './progress.js';
 
 const USAGE = [
   'usage: wgnas predictor train|eval --table FILE.csv --target COLUMN [--arch-column arch_str] [--train N] [--seed S]',
   '         [--epochs E] [--batch-size B] [--lr X] [--weight-decay W] [--layers L] [--hidden H] [--transform linear|log] [--adapter A] [--json] [--save FILE]',
+  '         [--space nb201|darts|mbconv] [--channels C] [--cells-per-stage N] [--dataset fashion-mnist|mnist|cifar10] [--stem-stride 1|2] [--batch B]',
   '       wgnas predictor eval --table FILE.csv --load FILE [--target COLUMN] [--train N] [--seed S] [--json]',
+  '  (--space darts|mbconv: the network flags say which network the table was measured on, as for `wgnas latency`;',
+  '   --batch is that network\'s batch, --batch-size the training minibatch)',
 ].join('\n');
+
+/** The network flags (darts, mbconv) and their defaults: `wgnas lut` / `wgnas latency`'s. */
+const NET_FLAGS = ['channels', 'cellsPerStage', 'dataset', 'stemStride', 'batch'] as const;
+const NET_DEFAULTS = z.object({
+  channels: netFlags.channels, cellsPerStage: netFlags.cellsPerStage, dataset: netFlags.dataset, stemStride: netFlags.stemStride, batch: netFlags.batch,
+}).parse({});
 
 const Flags = z.object({
   adapter: flag.adapter(),
@@ -44,6 +61,12 @@ const Flags = z.object({
   json: flag.bool().default(false),
   save: z.string().min(1).optional(),
   load: z.string().min(1).optional(),
+  space: z.enum(PREDICTOR_SPACES).optional(),
+  channels: flag.int(1).optional(),
+  cellsPerStage: flag.int(1).optional(),
+  dataset: z.enum(DATASET_NAMES).optional(),
+  stemStride: z.coerce.number().int().min(1).max(2).optional(),
+  batch: flag.int(1).optional(),
 }).strict();
 
 type Flags = z.infer<typeof Flags>;
@@ -75,6 +98,36 @@ function readRows(o: Flags, target: string, log: (s: string) => void): MetricRow
   return rows;
 }
 
+const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** The measured network of a darts/mbconv table from the flags (defaults: NET_DEFAULTS); none for nb201. */
+function netOf(o: Flags, space: PredictorSpace): SpaceNet | undefined {
+  const given = NET_FLAGS.filter((k) => o[k] !== undefined);
+  if (space === 'nb201') {
+    if (given.length > 0) throw new UsageError(`--${kebab(given[0])}: the network flags are for --space darts|mbconv; nb201 predictors model the NAS-Bench-201 network (C=16, N=5, 32×32, batch 1)\n${USAGE}`);
+    return undefined;
+  }
+  const v = { ...NET_DEFAULTS, ...Object.fromEntries(given.map((k) => [k, o[k]])) };
+  const { space: _, ...net } = spaceLutConfigFromFlags({ ...v, space }, USAGE);
+  return net;
+}
+
+function netStr(space: PredictorSpace, net: SpaceNet | undefined): string {
+  return net ? `${space} C=${net.C} N=${net.N} input ${net.inChannels}×${net.H}×${net.W} stem stride ${net.stemStride} batch ${net.batch}` : `${space} (NAS-Bench-201 network)`;
+}
+
+/** Every row's architecture parses in the space at its network; the error names the row and the flags. */
+function checkArchs(graphs: SpaceGraphs, net: SpaceNet | undefined, rows: readonly MetricRow[], o: Flags): void {
+  for (const r of rows) {
+    try {
+      graphs.graph(r.arch);
+    } catch (e) {
+      const shown = r.arch.length > 100 ? `${r.arch.slice(0, 100)}…` : r.arch;
+      throw new WgnasError(`--table ${o.table}: the row with ${o.archColumn} "${shown}" is not an architecture of --space ${netStr(graphs.space, net)}: ${(e as Error).message}`);
+    }
+  }
+}
+
 function split(rows: MetricRow[], nTrain: number, seed: number): { train: MetricRow[]; test: MetricRow[] } {
   if (nTrain > rows.length - 1) throw new UsageError(`--train ${nTrain}: the table has ${rows.length} usable rows; at least one must be left for evaluation\n${USAGE}`);
   return splitTable(rows, nTrain, seed);
@@ -92,17 +145,21 @@ export async function predictorCommand(argv: readonly string[]): Promise<void> {
   if (o.load) return evalSaved(o, log);
   if (!o.target) throw new UsageError(`--target: required (the table column to predict, e.g. edgegpu_latency)\n${USAGE}`);
   const target = o.target;
+  const space = o.space ?? DEFAULT_PREDICTOR.space;
+  const net = netOf(o, space);
+  const graphs = predictorGraphs({ space, net });
   const rows = readRows(o, target, log);
+  checkArchs(graphs, net, rows, o);
   const nTrain = o.train ?? DEFAULT_N_TRAIN;
   const seed = o.seed ?? DEFAULT_SEED;
   const { train, test } = split(rows, nTrain, seed);
 
   const dev = await openDevice({ adapter: o.adapter });
   try {
-    log(`adapter: ${dev.adapter.name} [${dev.adapter.kind}]; ${target}: ${train.length} train / ${test.length} test architectures`);
+    log(`adapter: ${dev.adapter.name} [${dev.adapter.kind}]; ${netStr(space, net)}; ${target}: ${train.length} train / ${test.length} test architectures`);
     const epochs = o.epochs ?? defaultEpochs(train.length, o.batchSize);
     const { pred, cfg, train: opts, result: tr } = await fitPredictor(dev, train, {
-      layers: o.layers, hidden: o.hidden, transform: o.transform, epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, seed,
+      space, net, layers: o.layers, hidden: o.hidden, transform: o.transform, epochs, batchSize: o.batchSize, lr: o.lr, weightDecay: o.weightDecay, seed,
       logEvery: Math.max(1, Math.round(epochs / 20)),
       log: (e, l) => p.update(`epoch ${e}/${epochs}  loss ${l.toFixed(5)}`, e === epochs),
     });
@@ -125,9 +182,11 @@ async function evalSaved(o: Flags, log: (s: string) => void): Promise<void> {
   const dev = await openDevice({ adapter: o.adapter });
   try {
     const { predictor, meta } = loadPredictor(dev, o.load!);
+    checkLoadedNet(o, predictor.cfg);
     const target = o.target ?? (typeof meta.target === 'string' ? meta.target : undefined);
     if (!target) throw new UsageError(`--target: required (${o.load} does not record its target column)\n${USAGE}`);
     const rows = readRows(o, target, log);
+    checkArchs(predictor.graphs, predictor.cfg.net, rows, o);
     const nTrain = o.train ?? (typeof meta.n_train === 'number' ? meta.n_train : 0);
     const seed = o.seed ?? (typeof meta.seed === 'number' ? meta.seed : DEFAULT_SEED);
     const { train, test } = nTrain > 0 ? split(rows, nTrain, seed) : { train: [], test: rows };
@@ -139,6 +198,22 @@ async function evalSaved(o: Flags, log: (s: string) => void): Promise<void> {
     predictor.dispose();
   } finally {
     dev.destroy();
+  }
+}
+
+/** The network fields each flag sets. */
+const NET_FIELDS: Record<(typeof NET_FLAGS)[number], readonly (keyof SpaceNet)[]> = {
+  channels: ['C'], cellsPerStage: ['N'], dataset: ['inChannels', 'H', 'W', 'classes'], stemStride: ['stemStride'], batch: ['batch'],
+};
+
+/** --space and the network flags given with --load must be the saved predictor's. */
+function checkLoadedNet(o: Flags, cfg: PredictorConfig): void {
+  if (o.space !== undefined && o.space !== cfg.space) throw new UsageError(`--space ${o.space}: ${o.load} is a ${cfg.space} predictor\n${USAGE}`);
+  const net = netOf(o, cfg.space); // throws for network flags with nb201
+  for (const k of NET_FLAGS) {
+    if (o[k] !== undefined && NET_FIELDS[k].some((f) => net?.[f] !== cfg.net?.[f])) {
+      throw new UsageError(`--${kebab(k)} ${o[k]}: ${o.load} was trained on ${netStr(cfg.space, cfg.net)} (leave the network flags out with --load)\n${USAGE}`);
+    }
   }
 }
 

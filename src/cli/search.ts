@@ -77,9 +77,6 @@ export type SearchFlagValues = z.infer<typeof SearchFlags>;
 
 export async function searchCommand(argv: readonly string[]): Promise<void> {
   const o = parseArgs(argv, SearchFlags, USAGE);
-  if (o.space !== 'nb201' && (o.cost === 'energy' || (o.cost === 'latency' && o.hardware.startsWith('table:'))) && (o.costWeight > 0 || o.target !== undefined)) {
-    throw new UsageError(`--cost ${o.cost} --hardware ${o.hardware} with --space ${o.space}: predictors trained on device tables cover the nb201 space so far; on ${o.space} use a latency table (--hardware adapter|lut:FILE) or --cost flops, params or memory`);
-  }
   const secondOrder = secondOrderProblem(o);
   if (secondOrder) throw new UsageError(secondOrder);
   const log = progress();
@@ -207,13 +204,17 @@ async function hardwareTerm(o: SearchFlagValues, dev: Device, space: SpaceBindin
   if (o.hardware.startsWith('table:')) {
     // a device that is not attached: a GNN predictor trained on its measured table, differentiable in α
     const [, file, column] = /^table:(.+):([^:]+)$/.exec(o.hardware)!;
-    if (o.cost === 'energy' ? !/energy/.test(column) : !/latency/.test(column)) {
+    // a latency column: e.g. HW-NAS-Bench's edgegpu_latency, or measured_ms of `wgnas latency --sample`
+    if (o.cost === 'energy' ? !/energy/.test(column) : !/latency|_ms$/.test(column)) {
       throw new UsageError(`--cost ${o.cost} with --hardware ${o.hardware}: the column "${column}" does not look like a${o.cost === 'energy' ? 'n energy' : ' latency'} column`);
     }
     const table = readMetricTable(file, { target: column });
     const rows = splitTable(table.rows, Math.min(1000, table.rows.length), o.seed).train;
     log.line(`training a latency predictor on ${rows.length} rows of ${file} (${column}; ${table.skipped} rows skipped) …`);
-    const { pred } = await fitPredictor(dev, rows, { seed: o.seed });
+    // the table's architectures are of the searched space, measured on the search's network (darts, mbconv: e.g.
+    // `wgnas latency --space S --sample K` on the target device)
+    const { space: _, ...net } = lutCfg;
+    const { pred } = await fitPredictor(dev, rows, { seed: o.seed, space: o.space, net: o.space === 'nb201' ? undefined : net });
     pred.freeze();
     return { ...base, name: column, fn: (alpha) => predictLatencyRelaxed(pred, alpha), norm: 1, predictor: pred };
   }

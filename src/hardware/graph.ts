@@ -18,13 +18,15 @@
  *   that are compared); with a source, every op but `none` must have a value.
  * Normalisation divides each numeric column by a fixed scale (FeatureScales, derived from the network
  * config, never from one architecture). It is scale-only ON PURPOSE: the relaxed features are then
- * exactly linear in p, features = Σ_k p_k·basis_k (see relaxedBasis), so a GPU predictor can build them
- * from α with a contraction and is differentiable in α.
+ * exactly linear in p, features = Σ_k p_k·basis_k (see space-graph.ts spaceRelaxedBasis), so a GPU
+ * predictor can build them from α with a contraction and is differentiable in α.
  *
  * Adjacency: Â = D^-1/2 (A + I) D^-1/2 with d_i = Σ_j (A + I)_ij, A[i][j] = 1 when j feeds i
  * (row = receiving node); undirected (default) adds the reverse edges, making Â symmetric (Kipf & Welling).
  *
  * The minimal NB201 arch-string parse here is internal (src/nas/spaces/nb201.ts holds the full one).
+ * NB201 graphs are here; DARTS and MBConv graphs in graph-darts.ts and graph-mbconv.ts; the layout the
+ * three share (node r + 1 = α row r), their relaxed basis and map in space-graph.ts.
  */
 import { ShapeError, WgnasError } from '../gpu/errors.js';
 import type { OpShape } from './lut.js';
@@ -142,6 +144,35 @@ export function normalizedAdjacency(n: number, edges: ArchGraph['edges'], direct
   const out = new Float32Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[i * n + j] = a[i * n + j] / Math.sqrt(d[i] * d[j]);
   return out;
+}
+
+/**
+ * Feature scales from a RELAXED graph (every node with all its candidates: the network config, no
+ * architecture): the largest input channels and spatial size any op runs at (as nb201Scales; the input
+ * and output nodes may exceed 1), stride 2, and the largest FLOPs and latency totals of any (node,
+ * candidate); latency 1 without a source.
+ */
+export function relaxedGraphScales(graph: ArchGraph, flops: FlopsFn, latency?: LatencySource): FeatureScales {
+  let [channels, spatial, maxFlops, maxMs] = [1, 1, 0, 0];
+  for (const node of graph.nodes) {
+    if (node.ops.length === 1 && (node.ops[0] === 'input' || node.ops[0] === 'output')) continue;
+    for (const { shape } of node.instances) [channels, spatial] = [Math.max(channels, shape.c_in), Math.max(spatial, shape.h)];
+    for (const op of node.ops) {
+      maxFlops = Math.max(maxFlops, node.instances.reduce((a, { shape, count }) => a + count * flops(op, shape), 0));
+      maxMs = Math.max(maxMs, opLatency(latency, op, node.instances));
+    }
+  }
+  return { channels, spatial, stride: 2, flops: maxFlops > 0 ? maxFlops : 1, latencyMs: maxMs > 0 ? maxMs : 1 };
+}
+
+/** Throws unless `probs` is rows × cols finite numbers (`what` names the caller and the α layout). */
+export function checkRelaxedProbs(what: string, probs: readonly ArrayLike<number>[], rows: number, cols: number): void {
+  if (probs.length !== rows || probs.some((p) => p.length !== cols)) {
+    throw new WgnasError(`${what}: want ${rows} rows × ${cols} op probabilities, got [${probs.map((p) => p.length).join(', ')}]`);
+  }
+  probs.forEach((p, r) => {
+    for (let k = 0; k < cols; k++) if (!Number.isFinite(p[k])) throw new WgnasError(`${what}: probability [${r}, ${k}] is ${p[k]}`);
+  });
 }
 
 /** Node features (relaxed nodes take expectations) and normalised adjacency of one graph. */

@@ -67,11 +67,11 @@ export function normalizeTargets(latency: ArrayLike<number>, norm: TargetNorm): 
   return Float32Array.from(latency, (v) => ((norm.transform === 'log' ? Math.log(v) : v) - norm.mean) / norm.std);
 }
 
-/** Node features of many archs, [N, n, F] flattened. */
+/** Node features of many archs of the predictor's space, [N, n, F] flattened. */
 export function encodeArchs(pred: GnnPredictor, archs: readonly string[]): Float32Array {
   const per = pred.nodes * pred.features;
   const x = new Float32Array(archs.length * per);
-  archs.forEach((a, i) => x.set(encodeArch(a, pred.enc), i * per));
+  archs.forEach((a, i) => x.set(encodeArch(a, pred.graphs), i * per));
   return x;
 }
 
@@ -186,9 +186,10 @@ export async function evaluatePredictor(pred: GnnPredictor, archs: readonly stri
 
 /**
  * A predictor with the default architecture, trained on (arch, latency) rows: the one recipe shared by
- * `wgnas predictor train` and the search's `--hardware table:FILE:COLUMN`.
+ * `wgnas predictor train` and the search's `--hardware table:FILE:COLUMN`. Space nb201 unless `space`
+ * (and, for darts and mbconv, the measured network `net`) say otherwise.
  */
-export async function fitPredictor(dev: Device, rows: readonly { arch: string; value: number }[], o: Partial<Pick<PredictorConfig, 'layers' | 'hidden'>> & Partial<Omit<TrainOptions, 'epochs'>> & {
+export async function fitPredictor(dev: Device, rows: readonly { arch: string; value: number }[], o: Partial<Pick<PredictorConfig, 'layers' | 'hidden' | 'space' | 'net'>> & Partial<Omit<TrainOptions, 'epochs'>> & {
   seed: number;
   epochs?: number;
   transform?: TargetTransform;
@@ -196,7 +197,8 @@ export async function fitPredictor(dev: Device, rows: readonly { arch: string; v
   logEvery?: number;
 }): Promise<{ pred: GnnPredictor; cfg: PredictorConfig; train: TrainOptions; result: TrainResult }> {
   const cfg: PredictorConfig = {
-    ...DEFAULT_PREDICTOR, ...(o.layers ? { layers: o.layers } : {}), ...(o.hidden ? { hidden: o.hidden } : {}), seed: o.seed,
+    ...DEFAULT_PREDICTOR, ...(o.space ? { space: o.space } : {}), ...(o.net ? { net: o.net } : {}),
+    ...(o.layers ? { layers: o.layers } : {}), ...(o.hidden ? { hidden: o.hidden } : {}), seed: o.seed,
     norm: fitTargetNorm(rows.map((r) => r.value), o.transform ?? 'linear'),
   };
   const pred = new GnnPredictor(dev, cfg);

@@ -28,12 +28,16 @@
  * Node features need no further normalisation: graph.ts already scales every numeric column by a fixed,
  * architecture-independent constant (so the relaxed features stay linear in P).
  *
- * Differentiable in α (NB201): softmax(α) = P [6, 5] → relaxed node features x = Wr·vec(P) + br (ONE
- * linear: Wr holds nb201RelaxedBasis, br the fixed rows of the input/output nodes; for a one-hot P it
- * equals the discrete encoding) → the GNN → std·z + mean. backward gives ∂latency/∂α.
+ * Spaces (space-graph.ts): nb201 (α [6, 5], the NAS-Bench-201 network), darts (α [28, 8]) and mbconv
+ * (α [L, 7]) on the network config `net` the table was measured on; config.space and config.net fix the
+ * nodes, features, adjacency and relaxed map, and are saved with the weights.
+ *
+ * Differentiable in α: softmax(α) = P [rows, cols] → relaxed node features x = Wr·vec(P) + br (ONE
+ * linear: Wr holds the space's relaxed basis, br the fixed rows of the input/output nodes; for a one-hot
+ * P it equals the discrete encoding) → the GNN → std·z + mean. backward gives ∂latency/∂α.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../gpu/atomic-file.js';
 import { z } from 'zod';
 import { WgnasError, ShapeError, shapeStr } from '../gpu/errors.js';
 import { add, relu, scale } from '../ops/elementwise.js';
@@ -44,10 +48,10 @@ import { Module, kaimingUniform, seededRandom, type ModuleConfig } from '../nn/m
 import type { Device } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { graphAggregate, graphReadout } from './gnn-ops.js';
+import { encodeGraph, normalizedAdjacency, NUMERIC_FEATURES, type EncodeOptions } from './graph.js';
 import {
-  encodeGraph, NB201_EDGES, NB201_NODES, NB201_OPS, NB201_VOCAB, nb201EncodeOptions, nb201Graph, nb201RelaxedBasis,
-  normalizedAdjacency, NUMERIC_FEATURES, type EncodeOptions,
-} from './graph.js';
+  nb201SpaceGraphs, PREDICTOR_SPACES, spaceGraphs, spaceRelaxedMap, type PredictorSpace, type RelaxedMap, type SpaceGraphs, type SpaceNet,
+} from './space-graph.js';
 
 export type TargetTransform = 'linear' | 'log';
 
@@ -60,7 +64,9 @@ export interface TargetNorm {
 
 export interface PredictorConfig {
   /** search space of the graphs (fixes nodes, features, adjacency, relaxed basis) */
-  space: 'nb201';
+  space: PredictorSpace;
+  /** darts, mbconv: the network the table was measured on (absent for nb201: NB201_NET) */
+  net?: SpaceNet;
   /**
    * message passing: 'undirected' H' = relu(Â·H·W + b) with the symmetric Â; 'both' (directed, both
    * ways) H' = relu(Â_f·H·W_f + Â_b·H·W_b + b) with Â_f along data flow and Â_b against it, so a node
@@ -85,38 +91,27 @@ export const DEFAULT_PREDICTOR: Omit<PredictorConfig, 'norm' | 'seed'> = {
   space: 'nb201', adjacency: 'both', position: true, layers: 4, hidden: 32, headHidden: 32, readout: 'sum',
 };
 
-/** The graph encoding of a predictor's space (no latency source: tables from other devices have none). */
-export function spaceEncoding(cfg: Pick<PredictorConfig, 'space'>): EncodeOptions {
-  if (cfg.space !== 'nb201') throw new WgnasError(`predictor: unknown space "${String(cfg.space)}" (supported: nb201)`);
-  return nb201EncodeOptions();
+/** The graphs of a predictor's space and network (no latency source: tables from other devices have none). */
+export function predictorGraphs(cfg: Pick<PredictorConfig, 'space' | 'net'>): SpaceGraphs {
+  return spaceGraphs(cfg.space, cfg.net);
 }
 
-/** Node features [n·F] of one NB201 arch string under a predictor's encoding. */
-export function encodeArch(arch: string, enc: EncodeOptions): Float32Array {
-  return encodeGraph(nb201Graph(arch), enc).x;
+/** The graph encoding of a predictor's space. */
+export function spaceEncoding(cfg: Pick<PredictorConfig, 'space' | 'net'>): EncodeOptions {
+  return predictorGraphs(cfg).enc;
+}
+
+/** Node features [n·F] of one arch string of the graphs' space. */
+export function encodeArch(arch: string, graphs: SpaceGraphs): Float32Array {
+  return encodeGraph(graphs.graph(arch), graphs.enc).x;
 }
 
 /**
  * The relaxed map of NB201 as a linear layer: x [n·F] = weight [n·F, E·K] · vec(P) + bias, vec(P) = the
- * 6×5 probabilities row by row (edge-major). Edge node e+1 reads row e of P through the shared basis;
- * input/output nodes are constant (bias).
+ * 6×5 probabilities row by row (edge-major); space-graph.ts spaceRelaxedMap for every space.
  */
-export function nb201RelaxedMap(enc: EncodeOptions): { weight: Float32Array; bias: Float32Array; rows: number; cols: number } {
-  const F = NB201_VOCAB.length + NUMERIC_FEATURES.length;
-  const K = NB201_OPS.length;
-  const E = NB201_EDGES.length;
-  const basis = nb201RelaxedBasis(enc); // [n, K, F]
-  const rows = NB201_NODES * F;
-  const cols = E * K;
-  const weight = new Float32Array(rows * cols);
-  const bias = new Float32Array(rows);
-  for (let i = 0; i < NB201_NODES; i++) {
-    for (let c = 0; c < F; c++) {
-      if (i === 0 || i === NB201_NODES - 1) bias[i * F + c] = basis[(i * K) * F + c];
-      else for (let k = 0; k < K; k++) weight[(i * F + c) * cols + (i - 1) * K + k] = basis[(i * K + k) * F + c];
-    }
-  }
-  return { weight, bias, rows, cols };
+export function nb201RelaxedMap(enc: EncodeOptions): RelaxedMap {
+  return spaceRelaxedMap(nb201SpaceGraphs(), enc);
 }
 
 interface Dense {
@@ -128,6 +123,8 @@ export class GnnPredictor extends Module {
   readonly nodes: number;
   readonly features: number;
   readonly enc: EncodeOptions;
+  /** the space's graphs at the predictor's network */
+  readonly graphs: SpaceGraphs;
   /** one adjacency per message direction: [Â] (undirected) or [Â_f, Â_b] */
   readonly adjs: Tensor[];
   /** per layer, one dense map per direction (the first carries the bias) */
@@ -143,10 +140,11 @@ export class GnnPredictor extends Module {
     }
     if (cfg.adjacency !== 'undirected' && cfg.adjacency !== 'both') throw new WgnasError(`GnnPredictor: adjacency must be 'undirected' or 'both', got ${String(cfg.adjacency)}`);
     if (!(cfg.norm.std > 0) || !Number.isFinite(cfg.norm.mean)) throw new WgnasError(`GnnPredictor: target normalisation needs a finite mean and std > 0, got ${JSON.stringify(cfg.norm)}`);
-    this.enc = spaceEncoding(cfg);
-    const n = (this.nodes = NB201_NODES);
+    this.graphs = predictorGraphs(cfg);
+    this.enc = this.graphs.enc;
+    const n = (this.nodes = this.graphs.nodes);
     this.features = this.enc.vocab.length + NUMERIC_FEATURES.length;
-    const edges = nb201Graph(Array(NB201_EDGES.length).fill('none')).edges;
+    const edges = this.graphs.edges;
     const reversed = edges.map(([a, b]) => [b, a] as const);
     this.adjs = cfg.adjacency === 'undirected'
       ? [this.addBuffer('adj', normalizedAdjacency(n, edges, false), [n, n])]
@@ -230,7 +228,7 @@ export class GnnPredictor extends Module {
   /** The relaxed map of the space as GPU tensors (made on first use; not trained, not saved). */
   relaxedMap(): { weight: Tensor; bias: Tensor } {
     if (!this.relaxed) {
-      const m = nb201RelaxedMap(this.enc);
+      const m = spaceRelaxedMap(this.graphs);
       this.relaxed = {
         weight: this.dev.tensor(m.weight, [m.rows, m.cols], { persistent: true, label: 'relaxed-map.weight' }),
         bias: this.dev.tensor(m.bias, [m.rows], { persistent: true, label: 'relaxed-map.bias' }),
@@ -251,30 +249,35 @@ export class GnnPredictor extends Module {
   }
 }
 
+const ROWS_ARE: Record<PredictorSpace, string> = {
+  nb201: 'cell edges × ops', darts: 'normal- then reduction-cell edges × ops', mbconv: 'searchable layers × choices',
+};
+
 /**
- * Predicted latency (ms) [1] of a relaxed NB201 cell from its op probabilities P [6, 5] (rows = edges in
- * arch-string order, columns = NB201 ops; e.g. a sampler's weights). Differentiable in P.
+ * Predicted latency (ms) [1] of a relaxed architecture from its op probabilities P [rows, cols] in the
+ * space's α layout (nb201 [6, 5]: edges in arch-string order × NB201 ops; darts [28, 8]: the normal
+ * cell's 14 edges then the reduction cell's × DARTS_PRIMITIVES; mbconv [L, 7]: layers × MBCONV_CHOICES;
+ * e.g. a sampler's weights). Differentiable in P.
  */
 export function predictLatencyFromProbs(predictor: GnnPredictor, probs: Tensor): Tensor {
-  const E = NB201_EDGES.length;
-  const K = NB201_OPS.length;
-  if (probs.size !== E * K) throw new ShapeError(`predict_latency: probabilities must be [${E}, ${K}] (edges × ops), got ${shapeStr(probs.shape)}`);
+  const { rows, cols, space } = predictor.graphs;
+  if (probs.size !== rows * cols) throw new ShapeError(`predict_latency (${space}): probabilities must be [${rows}, ${cols}] (${ROWS_ARE[space]}), got ${shapeStr(probs.shape)}`);
   const map = predictor.relaxedMap();
-  const x = linear(reshape(probs, [1, E * K]), map.weight, map.bias); // [1, n·F]
+  const x = linear(reshape(probs, [1, rows * cols]), map.weight, map.bias); // [1, n·F]
   const z = predictor.forward(reshape(x, [1, predictor.nodes, predictor.features]));
   return reshape(predictor.denormalize(z), [1]);
 }
 
 /**
- * Predicted latency (ms) [1] of the relaxed NB201 cell softmax(α), α [6, 5]; backward gives ∂latency/∂α.
- * This is the function a search calls once per step (κ·latency in the loss); freeze() the predictor
- * once before the search so that backward stops at α.
+ * Predicted latency (ms) [1] of the relaxed architecture softmax(α), α [rows, cols] in the space's layout
+ * (predictLatencyFromProbs; MBConv rows may carry the search's large negative bias on 'skip' where a layer
+ * cannot skip); backward gives ∂latency/∂α. This is the function a search calls once per step
+ * (κ·latency in the loss); freeze() the predictor once before the search so that backward stops at α.
  */
 export function predictLatencyRelaxed(predictor: GnnPredictor, alpha: Tensor): Tensor {
-  const E = NB201_EDGES.length;
-  const K = NB201_OPS.length;
-  if (alpha.size !== E * K) throw new ShapeError(`predict_latency: α must be [${E}, ${K}] (edges × ops), got ${shapeStr(alpha.shape)}`);
-  return predictLatencyFromProbs(predictor, softmax(reshape(alpha, [E, K])));
+  const { rows, cols, space } = predictor.graphs;
+  if (alpha.size !== rows * cols) throw new ShapeError(`predict_latency (${space}): α must be [${rows}, ${cols}] (${ROWS_ARE[space]}), got ${shapeStr(alpha.shape)}`);
+  return predictLatencyFromProbs(predictor, softmax(reshape(alpha, [rows, cols])));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -284,11 +287,15 @@ export function predictLatencyRelaxed(predictor: GnnPredictor, alpha: Tensor): T
 export const PREDICTOR_FORMAT = 'wgnas-gnn-latency-predictor';
 
 const tensorSchema = z.object({ shape: z.array(z.number().int().nonnegative()), data: z.array(z.number()) });
+const positive = z.number().int().positive();
+const netSchema = z.object({ C: positive, N: positive, inChannels: positive, H: positive, W: positive, classes: positive, stemStride: positive, batch: positive });
 const fileSchema = z.object({
   format: z.literal(PREDICTOR_FORMAT),
   version: z.literal(1),
   config: z.object({
-    space: z.literal('nb201'),
+    space: z.enum(PREDICTOR_SPACES),
+    /** darts, mbconv (files from before these spaces have none: nb201) */
+    net: netSchema.optional(),
     adjacency: z.enum(['undirected', 'both']),
     position: z.boolean(),
     layers: z.number().int().positive(),
@@ -304,20 +311,6 @@ const fileSchema = z.object({
 });
 
 export type PredictorFile = z.infer<typeof fileSchema>;
-
-/** Writes text to `path` through a temporary file, fsync and rename (never a torn file). */
-export function writeFileAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
 
 /** Saves weights, normalisation and config (a sync point: the weights are read back). */
 export async function savePredictor(path: string, pred: GnnPredictor, meta: Record<string, unknown> = {}): Promise<void> {
@@ -340,6 +333,10 @@ export function loadPredictor(dev: Device, path: string): { predictor: GnnPredic
   if (!r.success) {
     const issues = r.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new WgnasError(`loadPredictor: ${path} is not a saved GNN latency predictor (${issues})`);
+  }
+  const { space, net } = r.data.config;
+  if ((space === 'nb201') !== (net === undefined)) {
+    throw new WgnasError(`loadPredictor: ${path}: a ${space} predictor ${space === 'nb201' ? 'takes no' : 'needs its'} network config (config.net)`);
   }
   const predictor = new GnnPredictor(dev, r.data.config);
   const state: Record<string, { shape: number[]; data: Float32Array }> = {};

@@ -11,7 +11,7 @@ import {
 import { encodeArchs, fitTargetNorm, predictLatencies, predictNormalized, trainPredictor } from '../../src/hardware/predictor-train.js';
 import { formatNb201, nb201FromCode } from '../../src/nas/spaces/nb201.js';
 import { zeroGrad } from '../../src/tensor/autograd.js';
-import { checkFiniteDiff, expectClose, randArray, rng, testDevice } from '../helpers.js';
+import { centralDiffRef, checkFiniteDiff, expectClose, randArray, rng, testDevice } from '../helpers.js';
 import { gnnPredictorRef, relaxedFeaturesRef, softmaxRowsRef, type RefState } from '../reference/predictor.js';
 
 const E = 6;
@@ -138,14 +138,7 @@ describe('relaxed architecture (differentiable in α)', () => {
     // float64 reference gradient: central differences (h = 1e-5) of the reference predictor
     const ref = (al: ArrayLike<number>): number =>
       cfg.norm.std * gnnPredictorRef(state, cfg, relaxedFeaturesRef(basis, softmaxRowsRef(al, E, K), n, K, F), 1, n, F)[0] + cfg.norm.mean;
-    const h = 1e-5;
-    const want = Array.from(alpha, (_, i) => {
-      const p = Float64Array.from(alpha);
-      const m = Float64Array.from(alpha);
-      p[i] += h;
-      m[i] -= h;
-      return (ref(p) - ref(m)) / (2 * h);
-    });
+    const want = centralDiffRef(ref, alpha);
     expect(Math.max(...want.map(Math.abs))).toBeGreaterThan(0.05);
     // f32 backward through ~20 ops vs an O(h²)-exact f64 derivative: 1e-4 absolute + 1e-3 relative
     expectClose(grad, want, 1e-4, 1e-3, 'dlatency/dα vs reference');

@@ -3,7 +3,7 @@
  * retrain skipped, evaluate, result.json with the space's genotype; and a budget (--target on params)
  * that the derivation meets.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { validateGenotype } from '../../src/nas/spaces/darts.js';
 import { parseMbconv } from '../../src/nas/spaces/mbconv.js';
 import { mbconvSpaceFor } from '../../src/nas/space-binding.js';
 import { runNode } from '../helpers.js';
+import { sampleSpaceArchs, spaceArchString, spaceLatencyCsv } from '../../src/hardware/space-lut.js';
 
 const BASE = ['search.js', '--epochs', '2', '--warmup-epochs', '1', '--train-subset', '96', '--batch-size', '32', '--channels', '4', '--retrain-epochs', '0', '--seed', '2'];
 
@@ -59,6 +60,25 @@ describe('search on the DARTS and MBConv spaces', () => {
     const r = await runNode([...BASE, '--second-order', '--out', mkdtempSync(join(tmpdir(), 'wgnas-space-'))]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/--second-order: DARTS second order needs --optim bi-level/);
+  }, 240_000);
+
+  it('mbconv with a GNN predictor trained on a measured table of mbconv networks (--hardware table:FILE:COLUMN)', async () => {
+    // a table as `wgnas latency --space mbconv --sample K` writes it for the search's network (C 4 as in BASE)
+    const cfg = { space: 'mbconv' as const, C: 4, N: 1, inChannels: 1, H: 28, W: 28, classes: 10, stemStride: 2, batch: 1 };
+    const rows = sampleSpaceArchs(cfg, 40, 5).map((a) => {
+      const arch_str = spaceArchString(cfg, a);
+      const ms = 0.5 + (a as string[]).reduce((t, l) => t + (l === 'skip' ? 0 : Number(l[1]) * Number(l[3]) / 40), 0);
+      return { arch_str, measured_ms: ms, measured_min_ms: ms, lut_ms: NaN, wall_ms: ms, dispatches: 1 };
+    });
+    const table = join(mkdtempSync(join(tmpdir(), 'wgnas-space-')), 'mbconv.csv');
+    writeFileSync(table, spaceLatencyCsv(rows));
+    const r = await run(['--space', 'mbconv', '--epochs', '1', '--warmup-epochs', '0', '--hardware', `table:${table}:measured_ms`, '--cost-weight', '1']) as {
+      cost_terms: { name: string }[]; predicted_cost: Record<string, number>;
+    };
+    expect(r.cost_terms.map((t) => t.name)).toEqual(['measured_ms']);
+    // the predictor's value for the found layers, on the table's scale (0.5 … 2.3 ms)
+    expect(r.predicted_cost.measured_ms).toBeGreaterThan(0.3);
+    expect(r.predicted_cost.measured_ms).toBeLessThan(3);
   }, 240_000);
 
   it('latency on the attached adapter, with a latency target calibrated by measurement: darts (paired edges) and mbconv', async () => {
