@@ -93,6 +93,24 @@ export function splitImageSet(d: ImageSet): [ImageSet, ImageSet] {
   return [a, b];
 }
 
+/**
+ * Logits whose softmax is (numerically) the one-hot architecture of a 0/1 selection: what a cost
+ * predictor of α is given to price a derived architecture. A row the derivation drops (a DARTS edge
+ * outside a node's top 2) has no entry selected: it runs 'none', so its one-hot goes there; left at
+ * zero, its softmax would be a uniform mixture of every op.
+ */
+export function selectionLogits(space: Pick<SpaceBinding, 'rows' | 'cols' | 'noneIndex'>, selection: ArrayLike<number>): Float32Array {
+  const { rows, cols } = space;
+  if (selection.length !== rows * cols) throw new Error(`selectionLogits: selection has ${selection.length} entries, α has ${rows}×${cols}`);
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    let any = false;
+    for (let c = 0; c < cols; c++) any ||= selection[r * cols + c] !== 0;
+    for (let c = 0; c < cols; c++) out[r * cols + c] = 50 * (any ? selection[r * cols + c] : c === space.noneIndex ? 1 : 0);
+  }
+  return out;
+}
+
 export class SupernetSearch {
   readonly net: PlannedNetwork;
   readonly alpha: Tensor;
@@ -147,11 +165,14 @@ export class SupernetSearch {
     const task = crossEntropy(logits, y);
     if (!withArchTerms) return { logits, loss: task };
     const terms: [number, Tensor | undefined][] = [[this.opts.identityWeight, this.opts.identityWeight ? identityPenalty(P, space.skipIndex, E, K) : undefined]];
+    let selected: Float32Array | undefined;
     let hard: Tensor | undefined;
+    let hardLogits: Tensor | undefined;
     for (const [i, t] of this.opts.terms.entries()) {
       if (t.weight === 0) continue;
       const table = this.tables[i];
-      const soft = table ? expectedCost(P, table) : t.fn ? scale(t.fn(this.alpha), 1 / t.norm) : undefined;
+      // a predictor prices softmax of the same masked logits the samplers see (blocked entries ~0)
+      const soft = table ? expectedCost(P, table) : t.fn ? scale(t.fn(base.alpha), 1 / t.norm) : undefined;
       if (t.target === undefined || !soft) {
         terms.push([t.weight, soft]);
         continue;
@@ -159,8 +180,10 @@ export class SupernetSearch {
       // a budget binds the architecture derivation gives, not a mixture that averages to it: straight-
       // through, value = cost of the derived architecture, gradient = that of the soft expectation
       // (one [E, K] readback per step)
-      hard ??= this.dev.tensor(space.selection(space.derive(toRows(await P.read(), E, K), this.opts.excludeNone)), [E, K]);
-      const hardCost = table ? expectedCost(hard, table) : scale(t.fn!(scale(hard, 50)), 1 / t.norm);
+      selected ??= space.selection(space.derive(toRows(await P.read(), E, K), this.opts.excludeNone));
+      const hardCost = table
+        ? expectedCost((hard ??= this.dev.tensor(selected, [E, K])), table)
+        : scale(t.fn!((hardLogits ??= this.dev.tensor(selectionLogits(space, selected), [E, K]))), 1 / t.norm);
       const correction = this.dev.noGrad(() => sub(hardCost, soft));
       terms.push([t.weight, targetPenalty(add(soft, correction), t.target / t.norm, (t.offset ?? 0) / t.norm)]);
     }
