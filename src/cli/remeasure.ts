@@ -21,7 +21,7 @@ const SearchResult = z.object({
   space: z.enum(SPACES),
   arch_str: z.string(),
   genotype: z.unknown(),
-  budget: z.object({ measured: z.number().optional() }).nullish(),
+  budget: z.object({ measured: z.number().optional(), by: z.enum(['adapter', 'model']).optional() }).nullish(),
   measured_latency_ms: z.object({ batch: z.number().int().positive(), median: z.number() }),
   config: z.object({
     dataset: z.enum(DATASET_NAMES),
@@ -41,8 +41,9 @@ export interface Remeasured {
   arch_str: string;
   /** the search's --target when its cost is latency (ms) */
   target_ms?: number;
-  /** the calibration's measurement of this architecture, in the search */
+  /** the calibration's measurement of this architecture, in the search (or its cost model's value: calibrated_by) */
   calibrated_ms?: number;
+  calibrated_by?: 'adapter' | 'model';
   /** result.json's measurement, in the search process after retraining */
   result_ms: number;
   /** this process's measurement (median GPU time, LATENCY_PROTOCOL) */
@@ -86,6 +87,7 @@ export async function remeasureResults(dev: Device, files: readonly string[], op
       arch_str: r.arch_str,
       target_ms: r.config.cost === 'latency' ? r.config.target : undefined,
       calibrated_ms: r.budget?.measured,
+      calibrated_by: r.budget?.by,
       result_ms: r.measured_latency_ms.median,
       now_ms: ms[i].medianMs,
       now_p10_ms: ms[i].p10Ms,
@@ -102,7 +104,7 @@ export function formatRemeasured(rows: readonly Remeasured[]): string {
   const lines = rows.map((r) => [
     r.file,
     r.target_ms === undefined ? '-' : r.target_ms.toFixed(3),
-    r.calibrated_ms === undefined ? '-' : r.calibrated_ms.toFixed(3) + pct(r.calibrated_ms, r.target_ms),
+    r.calibrated_ms === undefined ? '-' : r.calibrated_ms.toFixed(3) + pct(r.calibrated_ms, r.target_ms) + (r.calibrated_by === 'model' ? ' by the model' : ''),
     r.result_ms.toFixed(3) + pct(r.result_ms, r.target_ms),
     r.now_ms.toFixed(3) + pct(r.now_ms, r.target_ms),
   ]);

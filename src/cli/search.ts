@@ -11,14 +11,14 @@ import { evaluate, trainClassifier } from '../nn/train.js';
 import { Nb201Table } from '../nas/nb201-table.js';
 import { SAMPLERS } from '../nas/samplers.js';
 import { secondOrderProblem, SupernetSearch, splitImageSet } from '../nas/search.js';
-import { calibrateToTarget } from '../nas/budget-derive.js';
-import { selectedCost, spaceBinding, SPACES, type SpaceBinding } from '../nas/space-binding.js';
+import { calibrateToTarget, deriveToModelTarget, linearizedCost } from '../nas/budget-derive.js';
+import { selectedCost, selectionOneHot, spaceBinding, SPACES, type SpaceBinding } from '../nas/space-binding.js';
 import { buildLut, lutNetworkMs, type Nb201LutConfig } from '../hardware/lut-build.js';
 import { buildSpaceLut } from '../hardware/space-lut.js';
 import { spaceLatencyTable, spaceLutNetworkMs, type SpaceLutConfig } from '../hardware/space-lut-plan.js';
 import { loadLut, type LatencyLut } from '../hardware/lut.js';
 import { measureNetworkLatencies, measureNetworkLatency } from '../hardware/measure.js';
-import { predictLatencyRelaxed } from '../hardware/predictor.js';
+import { predictLatencyFromProbs, predictLatencyRelaxed } from '../hardware/predictor.js';
 import { fitPredictor, predictLatencies } from '../hardware/predictor-train.js';
 import { readMetricTable, splitTable } from '../hardware/table.js';
 import { latencyTable, type CostTerm } from '../nas/hardware-cost.js';
@@ -119,12 +119,33 @@ export async function searchCommand(argv: readonly string[]): Promise<void> {
       }
     })) };
   }
+  const modelTerm = terms.find((t) => t.target !== undefined && t.predictor);
+  if (modelTerm) {
+    // a device that is not attached: its cost model (the GNN) prices architectures exactly, and its
+    // linearisation at an architecture gives the additive table the budgeted derivation needs
+    const pred = modelTerm.predictor!;
+    found = { ...found, ...(await deriveToModelTarget(space, found.alphaHistory.at(-1)!, modelTerm, { tolerance: o.targetTolerance, excludeNone: o.excludeNone },
+      async (d) => {
+        const at = selectionOneHot(space, space.selection(d));
+        const P = dev.tensor(at, [space.rows, space.cols], { requiresGrad: true });
+        try {
+          const y = predictLatencyFromProbs(pred, P);
+          const value = (await y.read())[0];
+          await y.backward();
+          return linearizedCost(space, at, value, await P.grad!.read());
+        } finally {
+          P.dispose();
+        }
+      },
+      async (d) => (await predictLatencies(pred, [d.archStr]))[0])) };
+  }
   train.dispose();
   val?.dispose();
   log.line(`derived ${o.space === 'mbconv' ? 'layers' : 'cell'}: ${found.archStr}`);
   if (found.budget) {
     const b = found.budget;
-    log.line(`  under the budget [${b.lo.toPrecision(4)}, ${b.hi.toPrecision(4)}]: predicted ${b.cost.toPrecision(4)}${b.scale !== 1 ? ` (table × ${b.scale.toFixed(3)})` : ''}${b.measured !== undefined ? `, measured ${b.measured.toPrecision(4)}` : ''}${b.inBudget ? '' : ' (no architecture in the band: the nearest)'}; unconstrained argmax ${b.argmax}`);
+    const exact = b.by === 'model' ? `, ${modelTerm!.name} by the model ${b.measured!.toPrecision(4)}` : b.measured !== undefined ? `, measured ${b.measured.toPrecision(4)}` : '';
+    log.line(`  under the budget [${b.lo.toPrecision(4)}, ${b.hi.toPrecision(4)}]: table ${b.cost.toPrecision(4)}${b.scale !== 1 ? ` (× ${b.scale.toFixed(3)})` : ''}${exact}${b.inBudget ? '' : ' (no architecture in the band: the nearest)'}; unconstrained argmax ${b.argmax}`);
   }
 
   // retrain the derived network from scratch on the full training split, then test

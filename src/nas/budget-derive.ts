@@ -28,6 +28,8 @@ export interface BudgetInfo {
   together?: { archStr: string; measured: number }[];
   /** with calibration: the measured cost of the architecture returned (the joint measurement if any) */
   measured?: number;
+  /** what `measured` and the rounds' costs come from: the attached adapter, or the cost model (deriveToModelTarget) */
+  by?: 'adapter' | 'model';
 }
 
 /**
@@ -81,5 +83,52 @@ export async function calibrateToTarget(space: SpaceBinding, probs: readonly (re
   let best = 0;
   for (let k = 1; k < list.length; k++) if (Math.abs(final[k] - target) < Math.abs(final[best] - target)) best = k;
   const together = list.length > 1 ? list.map((d, k) => ({ archStr: d.archStr, measured: final[k] })) : undefined;
-  return { ...list[best], budget: { ...list[best].budget, rounds, together, measured: final[best] } };
+  return { ...list[best], budget: { ...list[best].budget, rounds, together, measured: final[best], by: 'adapter' } };
+}
+
+/**
+ * An additive cost table for a cost that is a differentiable function f of the probabilities P [rows,
+ * cols] (a GNN predictor): f's first-order expansion at `at`, f(P) ≈ offset + Σ table·P. Each row's
+ * entries are taken relative to its 'none' entry, so a row that an architecture drops (a DARTS edge
+ * outside a node's top 2: 'none') costs 0 in the table, as budgetDerive assumes.
+ */
+export function linearizedCost(space: Pick<SpaceBinding, 'rows' | 'cols' | 'noneIndex'>, at: ArrayLike<number>, value: number, grad: ArrayLike<number>): { table: Float32Array; offset: number } {
+  const { rows, cols, noneIndex } = space;
+  if (at.length !== rows * cols || grad.length !== rows * cols) throw new Error(`linearizedCost: want ${rows}×${cols} probabilities and gradient, got ${at.length} and ${grad.length}`);
+  const table = new Float32Array(rows * cols);
+  let offset = value;
+  for (let r = 0; r < rows; r++) {
+    const base = noneIndex >= 0 ? grad[r * cols + noneIndex] : 0;
+    for (let c = 0; c < cols; c++) {
+      table[r * cols + c] = grad[r * cols + c] - base;
+      offset -= table[r * cols + c] * at[r * cols + c];
+    }
+  }
+  return { table, offset };
+}
+
+/**
+ * Derivation under a budget on a cost that only a model gives (a GNN predictor of another device's
+ * latency): linearise the model at an architecture (linearizedCost: `linearize` returns the table and
+ * offset there), derive the most likely architecture within the band of that table (budgetDerive), price
+ * it with the model exactly, and linearise again at it; ≤ rounds. The architecture whose exact cost is
+ * nearest the target wins; budget.measured is that exact cost (the model's, not a measurement).
+ */
+export async function deriveToModelTarget(space: SpaceBinding, probs: readonly (readonly number[])[], term: CostTerm,
+  opts: { tolerance: number; excludeNone: boolean; rounds?: number },
+  linearize: (d: DerivedArch) => Promise<{ table: Float32Array; offset: number }>, price: (d: DerivedArch) => Promise<number>): Promise<DerivedArch & { budget: BudgetInfo }> {
+  const target = term.target!;
+  const rounds: NonNullable<BudgetInfo['rounds']> = [];
+  let at: DerivedArch = space.derive(probs, opts.excludeNone);
+  let best: { d: DerivedArch & { budget: BudgetInfo }; cost: number } | undefined;
+  for (let i = 0; i < (opts.rounds ?? 4); i++) {
+    const d = budgetDerive(space, probs, { ...term, ...(await linearize(at)) }, opts);
+    if (rounds.some((r) => r.archStr === d.archStr)) break; // the linearisation settled
+    const cost = await price(d);
+    rounds.push({ archStr: d.archStr, predicted: d.budget.cost, measured: cost });
+    if (!best || Math.abs(cost - target) < Math.abs(best.cost - target)) best = { d, cost };
+    if (Math.abs(cost / target - 1) <= opts.tolerance) break;
+    at = d;
+  }
+  return { ...best!.d, budget: { ...best!.d.budget, rounds, measured: best!.cost, by: 'model' } };
 }

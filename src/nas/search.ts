@@ -19,7 +19,7 @@ import { add, scale, sub } from '../ops/elementwise.js';
 import type { CostTerm } from './hardware-cost.js';
 import { combine, costTable, expectedCost, identityPenalty, targetPenalty } from './objectives.js';
 import { makeSampler, type EdgePlan, type Sampler, type SamplerName } from './samplers.js';
-import type { DerivedArch, PlannedNetwork, SpaceBinding } from './space-binding.js';
+import { selectionOneHot, type DerivedArch, type PlannedNetwork, type SpaceBinding } from './space-binding.js';
 import { budgetDerive, type BudgetInfo } from './budget-derive.js';
 import { unrolledArchGrad } from './unrolled.js';
 
@@ -91,24 +91,6 @@ export function splitImageSet(d: ImageSet): [ImageSet, ImageSet] {
   const a = { ...d, n: half, images: d.images.subarray(0, half * px), labels: d.labels.subarray(0, half) };
   const b = { ...d, n: d.n - half, images: d.images.subarray(half * px), labels: d.labels.subarray(half) };
   return [a, b];
-}
-
-/**
- * Logits whose softmax is (numerically) the one-hot architecture of a 0/1 selection: what a cost
- * predictor of α is given to price a derived architecture. A row the derivation drops (a DARTS edge
- * outside a node's top 2) has no entry selected: it runs 'none', so its one-hot goes there; left at
- * zero, its softmax would be a uniform mixture of every op.
- */
-export function selectionLogits(space: Pick<SpaceBinding, 'rows' | 'cols' | 'noneIndex'>, selection: ArrayLike<number>): Float32Array {
-  const { rows, cols } = space;
-  if (selection.length !== rows * cols) throw new Error(`selectionLogits: selection has ${selection.length} entries, α has ${rows}×${cols}`);
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    let any = false;
-    for (let c = 0; c < cols; c++) any ||= selection[r * cols + c] !== 0;
-    for (let c = 0; c < cols; c++) out[r * cols + c] = 50 * (any ? selection[r * cols + c] : c === space.noneIndex ? 1 : 0);
-  }
-  return out;
 }
 
 export class SupernetSearch {
@@ -183,7 +165,8 @@ export class SupernetSearch {
       selected ??= space.selection(space.derive(toRows(await P.read(), E, K), this.opts.excludeNone));
       const hardCost = table
         ? expectedCost((hard ??= this.dev.tensor(selected, [E, K])), table)
-        : scale(t.fn!((hardLogits ??= this.dev.tensor(selectionLogits(space, selected), [E, K]))), 1 / t.norm);
+        // logits whose softmax is (numerically) the architecture's one-hot, dropped DARTS edges on 'none'
+        : scale(t.fn!((hardLogits ??= this.dev.tensor(selectionOneHot(space, selected).map((v) => 50 * v), [E, K]))), 1 / t.norm);
       const correction = this.dev.noGrad(() => sub(hardCost, soft));
       terms.push([t.weight, targetPenalty(add(soft, correction), t.target / t.norm, (t.offset ?? 0) / t.norm)]);
     }

@@ -93,6 +93,22 @@ export interface SpaceBinding {
   fixedCost(kind: CostKind): number;
 }
 
+/**
+ * The one-hot probabilities [rows·cols] of the architecture a 0/1 selection keeps: what a cost predictor
+ * of α is given to price a derived architecture. A row the derivation drops (a DARTS edge outside a
+ * node's top 2) has no entry selected: it runs 'none', so its one goes there; left at zero, a softmax of
+ * it would be a uniform mixture of every op.
+ */
+export function selectionOneHot(space: Pick<SpaceBinding, 'rows' | 'cols' | 'noneIndex'>, selection: ArrayLike<number>): Float32Array {
+  const { rows, cols } = space;
+  if (selection.length !== rows * cols) throw new Error(`selectionOneHot: selection has ${selection.length} entries, α has ${rows}×${cols}`);
+  const out = Float32Array.from(selection);
+  for (let r = 0; r < rows; r++) {
+    if (space.noneIndex >= 0 && out.subarray(r * cols, (r + 1) * cols).every((v) => v === 0)) out[r * cols + space.noneIndex] = 1;
+  }
+  return out;
+}
+
 /** Σ table·selection: what a per-(row, col) cost table says an architecture costs (fixed parts excluded). */
 export function selectedCost(space: SpaceBinding, table: Float32Array, d: DerivedArch): number {
   const sel = space.selection(d);

@@ -21,7 +21,7 @@ function writeResult(name: string, body: object): string {
 const light = writeResult('light', {
   space: 'nb201', arch_str: '|skip_connect~0|+|none~0|avg_pool_3x3~1|+|skip_connect~0|none~1|none~2|',
   genotype: ['skip_connect', 'none', 'avg_pool_3x3', 'skip_connect', 'none', 'none'],
-  budget: { measured: 1.9 }, measured_latency_ms: { batch: 1, median: 2.1 }, config,
+  budget: { measured: 1.9, by: 'adapter' }, measured_latency_ms: { batch: 1, median: 2.1 }, config,
 });
 const heavy = writeResult('heavy', {
   space: 'nb201', arch_str: '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|',
@@ -34,7 +34,7 @@ describe('remeasureResults', () => {
     const dev = await testDevice();
     const rows = await remeasureResults(dev, [light, heavy], { warmup: 0, repeats: 2, settle: 1 });
     expect(rows.map((r) => r.file)).toEqual([light, heavy]);
-    expect(rows[0]).toMatchObject({ target_ms: 2, calibrated_ms: 1.9, result_ms: 2.1 });
+    expect(rows[0]).toMatchObject({ target_ms: 2, calibrated_ms: 1.9, calibrated_by: 'adapter', result_ms: 2.1 });
     // a flops search has no latency target; no budget: no calibration
     expect(rows[1]).toMatchObject({ target_ms: undefined, calibrated_ms: undefined, result_ms: 3.3 });
     for (const r of rows) {
@@ -67,10 +67,12 @@ describe('formatRemeasured', () => {
     const text = formatRemeasured([
       { file: 'a/result.json', arch_str: 'a', target_ms: 2, calibrated_ms: 1.9, result_ms: 2.2, now_ms: 2.05, now_p10_ms: 2, now_p90_ms: 2.1 },
       { file: 'b/result.json', arch_str: 'b', result_ms: 3, now_ms: 3.1, now_p10_ms: 3, now_p90_ms: 3.2 },
+      { file: 'c/result.json', arch_str: 'c', target_ms: 6, calibrated_ms: 6.3, calibrated_by: 'model', result_ms: 6, now_ms: 6, now_p10_ms: 6, now_p90_ms: 6 },
     ]);
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^result\s+target ms\s+calibrated\s+result\.json\s+now$/);
     expect(lines[1]).toMatch(/^a\/result\.json\s+2\.000\s+1\.900 \(-5\.0%\)\s+2\.200 \(\+10\.0%\)\s+2\.050 \(\+2\.5%\)$/);
     expect(lines[2]).toMatch(/^b\/result\.json\s+-\s+-\s+3\.000\s+3\.100$/);
+    expect(lines[3]).toMatch(/^c\/result\.json\s+6\.000\s+6\.300 \(\+5\.0%\) by the model\s+6\.000 \(\+0\.0%\)\s+6\.000 \(\+0\.0%\)$/);
   });
 });

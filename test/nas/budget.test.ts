@@ -9,6 +9,16 @@ import { dartsBinding, selectedCost, type NetKnobs } from '../../src/nas/space-b
 import { DARTS_PRIMITIVES, validateGenotype, type Gene, type Genotype } from '../../src/nas/spaces/darts.js';
 import { rng } from '../helpers.js';
 
+/** rows of softmax probabilities of random logits in [0, 3) */
+function randomProbs(seed: number, rows: number, cols: number): number[][] {
+  const r = rng(seed);
+  return Array.from({ length: rows }, () => {
+    const v = Array.from({ length: cols }, () => Math.exp(3 * r()));
+    const s = v.reduce((a, b) => a + b, 0);
+    return v.map((x) => x / s);
+  });
+}
+
 function randomProblem(seed: number, rows: number, cols: number) {
   const r = rng(seed);
   const probs = Array.from({ length: rows }, () => {
@@ -193,14 +203,7 @@ describe('budgetDerive on DARTS', () => {
   const offset = space.fixedCost('flops');
   const K = DARTS_PRIMITIVES.length;
 
-  function dartsProbs(seed: number): number[][] {
-    const r = rng(seed);
-    return Array.from({ length: space.rows }, () => {
-      const v = Array.from({ length: K }, () => Math.exp(3 * r()));
-      const s = v.reduce((a, b) => a + b, 0);
-      return v.map((x) => x / s);
-    });
-  }
+  const dartsProbs = (seed: number): number[][] => randomProbs(seed, space.rows, K);
 
   /** Σ log p over a genotype's genes, α row of (node, input) counted by hand: node n's edges start at Σ_{t<n}(t+2) */
   function genotypeLogProb(probs: number[][], g: Genotype): number {
@@ -270,5 +273,54 @@ describe('budgetDerive on DARTS', () => {
       const argmaxCost = costOf(space.derive(probs, true).arch as Genotype);
       if (Math.abs(argmaxCost / target - 1) > 0.01) expect(got.archStr).not.toBe(got.budget.argmax);
     }
+  });
+});
+
+describe('a budget on a cost model (a predictor of another device)', () => {
+  const knobs = { C: 4, N: 1, inChannels: 1, classes: 10, H: 28, W: 28, stemStride: 2, seed: 1 };
+
+  it('linearizedCost: an exactly linear model is priced exactly for every architecture, dropped DARTS edges as none', async () => {
+    const { dartsBinding, selectionOneHot } = await import('../../src/nas/space-binding.js');
+    const { linearizedCost } = await import('../../src/nas/budget-derive.js');
+    const space = dartsBinding(undefined as never, knobs);
+    const r = rng(17);
+    const w = Array.from({ length: space.rows * space.cols }, () => r() - 0.3);
+    const f = (p: ArrayLike<number>): number => 2.5 + Array.from(p).reduce((a, v, i) => a + w[i] * v, 0);
+    const archOf = (seed: number) => space.derive(randomProbs(seed, space.rows, space.cols), true);
+    const at = selectionOneHot(space, space.selection(archOf(1)));
+    const { table, offset } = linearizedCost(space, at, f(at), w);
+    for (let seed = 2; seed < 12; seed++) {
+      const d = archOf(seed);
+      // the table is float32 (as every cost table): agreement to its precision
+      expect(offset + selectedCost(space, table, d), `seed ${seed}`).toBeCloseTo(f(selectionOneHot(space, space.selection(d))), 5);
+    }
+    expect(() => linearizedCost(space, at, 0, [1, 2])).toThrow(/want 28×8 probabilities and gradient, got 224 and 2/);
+  });
+
+  it('deriveToModelTarget: relinearising at each pick lands a nonlinear model in the band', async () => {
+    const { dartsBinding, selectionOneHot } = await import('../../src/nas/space-binding.js');
+    const { deriveToModelTarget, linearizedCost } = await import('../../src/nas/budget-derive.js');
+    const space = dartsBinding(undefined as never, knobs);
+    const r = rng(5);
+    const w = Array.from({ length: space.rows * space.cols }, (_, i) => (i % space.cols === space.noneIndex ? 0 : 0.1 + r()));
+    // a convex model, far from linear: f = (1 + w·P)^1.5
+    const lin = (p: ArrayLike<number>): number => 1 + Array.from(p).reduce((a, v, i) => a + w[i] * v, 0);
+    const f = (p: ArrayLike<number>): number => lin(p) ** 1.5;
+    const probs = randomProbs(9, space.rows, space.cols);
+    const oneHot = (d: { arch: unknown }) => selectionOneHot(space, space.selection(d as never));
+    const argmaxCost = f(oneHot(space.derive(probs, true)));
+    const term = { name: 'model_ms', weight: 1, target: 0.8 * argmaxCost, norm: 1 };
+    let priced = 0;
+    const got = await deriveToModelTarget(space, probs, term, { tolerance: 0.05, excludeNone: true },
+      async (d) => {
+        const at = oneHot(d);
+        return linearizedCost(space, at, f(at), w.map((v) => 1.5 * Math.sqrt(lin(at)) * v));
+      },
+      async (d) => (priced++, f(oneHot(d))));
+    expect(got.budget.by).toBe('model');
+    expect(got.budget.measured).toBeCloseTo(f(oneHot(got)), 9);
+    expect(Math.abs(got.budget.measured! / term.target - 1)).toBeLessThanOrEqual(0.05);
+    expect(priced).toBe(got.budget.rounds!.length);
+    expect(priced).toBeLessThanOrEqual(4);
   });
 });

@@ -62,7 +62,7 @@ describe('search on the DARTS and MBConv spaces', () => {
     expect(r.stderr).toMatch(/--second-order: DARTS second order needs --optim bi-level/);
   }, 240_000);
 
-  it('mbconv with a GNN predictor trained on a measured table of mbconv networks (--hardware table:FILE:COLUMN)', async () => {
+  it('mbconv with a GNN predictor trained on a measured table of mbconv networks (--hardware table:FILE:COLUMN), and a --target it prices', async () => {
     // a table as `wgnas latency --space mbconv --sample K` writes it for the search's network (C 4 as in BASE)
     const cfg = { space: 'mbconv' as const, C: 4, N: 1, inChannels: 1, H: 28, W: 28, classes: 10, stemStride: 2, batch: 1 };
     const rows = sampleSpaceArchs(cfg, 40, 5).map((a) => {
@@ -72,13 +72,18 @@ describe('search on the DARTS and MBConv spaces', () => {
     });
     const table = join(mkdtempSync(join(tmpdir(), 'wgnas-space-')), 'mbconv.csv');
     writeFileSync(table, spaceLatencyCsv(rows));
-    const r = await run(['--space', 'mbconv', '--epochs', '1', '--warmup-epochs', '0', '--hardware', `table:${table}:measured_ms`, '--cost-weight', '1']) as {
-      cost_terms: { name: string }[]; predicted_cost: Record<string, number>;
+    const r = await run(['--space', 'mbconv', '--epochs', '1', '--warmup-epochs', '0', '--hardware', `table:${table}:measured_ms`, '--cost-weight', '1', '--target', '1.2']) as {
+      cost_terms: { name: string }[]; predicted_cost: Record<string, number>; budget: { by: string; measured: number; rounds: unknown[]; lo: number; hi: number };
     };
     expect(r.cost_terms.map((t) => t.name)).toEqual(['measured_ms']);
     // the predictor's value for the found layers, on the table's scale (0.5 … 2.3 ms)
     expect(r.predicted_cost.measured_ms).toBeGreaterThan(0.3);
     expect(r.predicted_cost.measured_ms).toBeLessThan(3);
+    // --target with a cost model: derived under the band of its linearisation, priced by the model itself
+    expect(r.budget.by).toBe('model');
+    expect(r.budget.measured).toBeCloseTo(r.predicted_cost.measured_ms, 5);
+    expect([r.budget.lo, r.budget.hi]).toEqual([expect.closeTo(1.14, 9), expect.closeTo(1.26, 9)]);
+    expect(r.budget.rounds.length).toBeGreaterThanOrEqual(1);
   }, 240_000);
 
   it('latency on the attached adapter, with a latency target calibrated by measurement: darts (paired edges) and mbconv', async () => {

@@ -1,12 +1,11 @@
 /**
  * Space bindings: derivation, selection and cost tables agree with the spaces' analytic costs — for
  * random architectures, fixed + Σ table·selection equals the child network's cost; choice groups and
- * fromChoices agree with derive and selection; selectionLogits prices a derived architecture, dropped
+ * fromChoices agree with derive and selection; selectionOneHot prices a derived architecture, dropped
  * DARTS edges as 'none'.
  */
 import { describe, expect, it } from 'vitest';
-import { selectedCost, spaceBinding, SPACES, type ChoiceOption, type NetKnobs } from '../../src/nas/space-binding.js';
-import { selectionLogits } from '../../src/nas/search.js';
+import { selectedCost, selectionOneHot, spaceBinding, SPACES, type ChoiceOption, type NetKnobs } from '../../src/nas/space-binding.js';
 import { rng, testDevice } from '../helpers.js';
 
 const knobs: NetKnobs = { C: 4, N: 1, inChannels: 1, classes: 10, H: 28, W: 28, stemStride: 2, seed: 1 };
@@ -114,25 +113,22 @@ describe.each(SPACES)('%s choice groups', (name) => {
   });
 });
 
-describe('selectionLogits', () => {
-  it('is the derived architecture one-hot under softmax; a row the derivation drops runs none', async () => {
+describe('selectionOneHot', () => {
+  it('is the derived architecture one-hot; a row the derivation drops runs none', async () => {
     for (const name of SPACES) {
       const space = spaceBinding(name, await testDevice(), knobs);
       const sel = space.selection(space.derive(randomProbs(7, space.rows, space.cols), true));
-      const logits = selectionLogits(space, sel);
+      const p = selectionOneHot(space, sel);
       let dropped = 0;
       for (let r = 0; r < space.rows; r++) {
-        const row = Array.from(logits.subarray(r * space.cols, (r + 1) * space.cols));
-        const z = row.map((v) => Math.exp(v - Math.max(...row)));
-        const p = z.map((v) => v / z.reduce((a, b) => a + b, 0));
         const picked = sel.subarray(r * space.cols, (r + 1) * space.cols).indexOf(1);
         if (picked < 0) dropped++;
         const want = picked >= 0 ? picked : space.noneIndex;
-        p.forEach((v, c) => expect(v, `${name} row ${r} col ${c}`).toBeCloseTo(c === want ? 1 : 0, 12));
+        for (let c = 0; c < space.cols; c++) expect(p[r * space.cols + c], `${name} row ${r} col ${c}`).toBe(c === want ? 1 : 0);
       }
       // DARTS keeps 2 of each node's 2..5 inputs: 6 of 14 edges per cell are dropped
       expect(dropped, name).toBe(name === 'darts' ? 12 : 0);
     }
-    expect(() => selectionLogits({ rows: 2, cols: 3, noneIndex: 0 }, [1, 0, 0])).toThrow(/selection has 3 entries, α has 2×3/);
+    expect(() => selectionOneHot({ rows: 2, cols: 3, noneIndex: 0 }, [1, 0, 0])).toThrow(/selection has 3 entries, α has 2×3/);
   });
 });
