@@ -21,6 +21,16 @@ export function testDevice(): Promise<Device> {
 /** mulberry32: a small seeded PRNG, so failures reproduce (the library's host-side generator). */
 export const rng = seededRandom;
 
+/** rows × cols softmax probabilities of seeded random logits in [0, spread): an α's softmax in tests */
+export function randomProbs(seed: number, rows: number, cols: number, spread = 3): number[][] {
+  const r = rng(seed);
+  return Array.from({ length: rows }, () => {
+    const z = Array.from({ length: cols }, () => Math.exp(spread * r()));
+    const s = z.reduce((a, b) => a + b, 0);
+    return z.map((v) => v / s);
+  });
+}
+
 /** n uniform values in [lo, hi), as float32. */
 export function randArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
   const r = rng(seed);

@@ -10,7 +10,7 @@ import { dartsBinding, mbconvBinding, type NetKnobs, type SpaceBinding } from '.
 import { DARTS_EDGES, DARTS_V2 } from '../../src/nas/spaces/darts.js';
 import { formatGenotype, parseGenotype } from '../../src/nas/spaces/darts-format.js';
 import { MBCONV_CHOICES, parseMbconv } from '../../src/nas/spaces/mbconv.js';
-import { expectClose, rng } from '../helpers.js';
+import { expectClose, randomProbs } from '../helpers.js';
 
 /** The search's default network (C=8, N=1, Fashion-MNIST 1×28×28, stem stride 2), batch 1. */
 const NET: SpaceNet = { C: 8, N: 1, inChannels: 1, H: 28, W: 28, classes: 10, stemStride: 2, batch: 1 };
@@ -21,14 +21,6 @@ function archStrings(space: 'darts' | 'mbconv', k: number, seed: number, net = N
   return sampleSpaceArchs(cfg, k, seed).map((a) => spaceArchString(cfg, a));
 }
 
-function randomProbs(rows: number, cols: number, seed: number): number[][] {
-  const r = rng(seed);
-  return Array.from({ length: rows }, () => {
-    const z = Array.from({ length: cols }, () => Math.exp(3 * r()));
-    const s = z.reduce((a, b) => a + b, 0);
-    return z.map((v) => v / s);
-  });
-}
 
 function oneHot(rows: number, cols: number, col: (r: number) => number): number[][] {
   return Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, k) => (k === col(r) ? 1 : 0)));
@@ -59,7 +51,7 @@ function relaxedChecks(g: SpaceGraphs, archs: readonly string[], opsOf: (arch: s
   }
   // basis_k = the features when every row is candidate k; then x(P) row r+1 = Σ_k P[r][k]·basis_k row r+1
   const basis = Array.from({ length: g.cols }, (_, k) => encodeGraph(g.relaxedGraph(oneHot(g.rows, g.cols, () => k)), g.enc).x);
-  const P = randomProbs(g.rows, g.cols, 17);
+  const P = randomProbs(17, g.rows, g.cols);
   const want = new Float64Array(g.nodes * F);
   for (let i = 0; i < g.nodes; i++) {
     for (let c = 0; c < F; c++) {
@@ -143,7 +135,7 @@ describe('DARTS graphs', () => {
     expect(() => g.graph(v2.replace("('sep_conv_3x3', 1)", "('sep_conv_3x3', 0)"))).toThrow(/node 0 of the normal cell reads state 0 twice/);
     expect(() => g.graph(v2.replace('reduce_concat=range(2, 6)', 'reduce_concat=[4, 5]'))).toThrow(/reduction cell concatenates states \[4, 5\]/);
     expect(() => g.graph('k3e3-k3e6')).toThrow(/bad DARTS genotype string/);
-    expect(() => g.relaxedGraph(randomProbs(14, 8, 1))).toThrow(/want 28 rows × 8 op probabilities/);
+    expect(() => g.relaxedGraph(randomProbs(1, 14, 8))).toThrow(/want 28 rows × 8 op probabilities/);
     expect(() => spaceGraphs('darts')).toThrow(/darts graphs need the network config/);
     expect(() => spaceGraphs('nb201', NET)).toThrow(/a network config applies to darts and mbconv/);
   });
@@ -186,7 +178,7 @@ describe('MBConv graphs', () => {
     relaxedChecks(g, [ARCH, ...archStrings('mbconv', 3, 5)], (a) => a.split('-'));
     // the search's masked α: softmax puts ~0 (here exactly 0, or a little) on skip where a layer cannot skip
     const skip = MBCONV_CHOICES.indexOf('skip');
-    const P = randomProbs(6, 7, 4).map((p, l) => (l === 2 || l === 4 ? p.map((v, k) => (k === skip ? (l === 2 ? 0 : 1e-30) : v)) : p));
+    const P = randomProbs(4, 6, 7).map((p, l) => (l === 2 || l === 4 ? p.map((v, k) => (k === skip ? (l === 2 ? 0 : 1e-30) : v)) : p));
     expect(() => encodeGraph(g.relaxedGraph(P), g.enc)).not.toThrow();
   });
 

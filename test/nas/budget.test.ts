@@ -7,17 +7,8 @@ import { chooseUnderBudget, deriveUnderBudget, type BudgetOption } from '../../s
 import { budgetDerive } from '../../src/nas/budget-derive.js';
 import { dartsBinding, selectedCost, type NetKnobs } from '../../src/nas/space-binding.js';
 import { DARTS_PRIMITIVES, validateGenotype, type Gene, type Genotype } from '../../src/nas/spaces/darts.js';
-import { rng } from '../helpers.js';
+import { randomProbs, rng } from '../helpers.js';
 
-/** rows of softmax probabilities of random logits in [0, 3) */
-function randomProbs(seed: number, rows: number, cols: number): number[][] {
-  const r = rng(seed);
-  return Array.from({ length: rows }, () => {
-    const v = Array.from({ length: cols }, () => Math.exp(3 * r()));
-    const s = v.reduce((a, b) => a + b, 0);
-    return v.map((x) => x / s);
-  });
-}
 
 function randomProblem(seed: number, rows: number, cols: number) {
   const r = rng(seed);

@@ -6,18 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { selectedCost, selectionOneHot, spaceBinding, SPACES, type ChoiceOption, type NetKnobs } from '../../src/nas/space-binding.js';
-import { rng, testDevice } from '../helpers.js';
+import { randomProbs, rng, testDevice } from '../helpers.js';
 
 const knobs: NetKnobs = { C: 4, N: 1, inChannels: 1, classes: 10, H: 28, W: 28, stemStride: 2, seed: 1 };
 
-function randomProbs(seed: number, rows: number, cols: number): number[][] {
-  const r = rng(seed);
-  return Array.from({ length: rows }, () => {
-    const v = Array.from({ length: cols }, () => Math.exp(4 * r()));
-    const s = v.reduce((a, b) => a + b, 0);
-    return v.map((x) => x / s);
-  });
-}
 
 describe.each(SPACES)('%s binding', (name) => {
   it('fixed cost + Σ table·selection = the derived child network’s analytic cost', async () => {
