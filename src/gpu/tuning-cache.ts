@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeJsonChecked, zodIssues } from './atomic-file.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -96,17 +96,13 @@ export class TuningCache {
 
   set(key: string, entry: TuningEntry): void {
     const parsed = entrySchema.safeParse(entry);
-    if (!parsed.success) throw new WgnasError(`tuning cache entry ${key} is invalid: ${issues(parsed.error)}`);
+    if (!parsed.success) throw new WgnasError(`tuning cache entry ${key} is invalid: ${zodIssues(parsed.error, 4)}`);
     this.entries[key] = parsed.data;
   }
 
   get size(): number {
     return Object.keys(this.entries).length;
   }
-}
-
-function issues(err: z.ZodError): string {
-  return err.issues.slice(0, 4).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') + (err.issues.length > 4 ? `; ... ${err.issues.length - 4} more` : '');
 }
 
 export type Warn = (message: string) => void;
@@ -129,7 +125,7 @@ export function loadTuningCache(adapter: AdapterIdentity, path: string = tuningC
     return ignore(`not JSON (${(e as Error).message})`);
   }
   const parsed = fileSchema.safeParse(json);
-  if (!parsed.success) return ignore(`not a version-${TUNING_CACHE_VERSION} tuning cache (${issues(parsed.error)})`);
+  if (!parsed.success) return ignore(`not a version-${TUNING_CACHE_VERSION} tuning cache (${zodIssues(parsed.error, 4)})`);
   if (!sameAdapter(parsed.data.adapter, adapter)) {
     return ignore(`it was tuned on ${describeAdapter(parsed.data.adapter)}, not on the adapter in use, ${describeAdapter(adapter)}`);
   }
@@ -139,12 +135,6 @@ export function loadTuningCache(adapter: AdapterIdentity, path: string = tuningC
 /** Writes the cache: temporary file in the target's folder, then rename over the target. Returns the path. */
 export function saveTuningCache(cache: TuningCache, path: string = tuningCachePath(cache.adapter)): string {
   const data = { version: TUNING_CACHE_VERSION, adapter: adapterIdentity(cache.adapter), updatedAt: new Date().toISOString(), entries: cache.entries };
-  const checked = fileSchema.safeParse(data);
-  if (!checked.success) throw new WgnasError(`saveTuningCache(${path}): not a valid cache: ${issues(checked.error)}`);
-  try {
-    writeFileAtomic(path, `${JSON.stringify(checked.data, null, 1)}\n`);
-  } catch (e) {
-    throw new WgnasError(`saveTuningCache(${path}): ${(e as Error).message}`);
-  }
+  writeJsonChecked(path, fileSchema, data, `saveTuningCache(${path})`, 'cache', 4);
   return path;
 }

@@ -155,16 +155,17 @@ export function lutNetworkMs(lut: LatencyLut, cfg: Nb201LutConfig, arch: Nb201Ar
 }
 
 /** What was measured for one key (the LUT keeps the stats; the rest is for reports and checks). */
-export interface BuiltEntry {
-  part: LutPart;
+export interface BuiltEntry<P = LutPart> {
+  part: P;
   timing: ForwardTiming;
 }
 
-export interface BuildOptions extends TimingOptions {
+/** Options of a LUT build, of NB201 parts (buildLut) or of a space's parts (buildSpaceLut: P = SpaceLutPart). */
+export interface BuildOptions<P = LutPart> extends TimingOptions {
   /** write the table here (atomically) when done */
   out?: string;
   /** called for each key once all are measured */
-  onEntry?: (e: BuiltEntry, index: number, total: number) => void;
+  onEntry?: (e: BuiltEntry<P>, index: number, total: number) => void;
   /** called after each interleaved round of profiled repeats */
   onRound?: (round: number, repeats: number) => void;
   seed?: number;

@@ -16,7 +16,7 @@
  * beside the target and renames it over (atomic on POSIX: a reader never sees a half-written table).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../gpu/atomic-file.js';
+import { writeJsonChecked, zodIssues } from '../gpu/atomic-file.js';
 import { z } from 'zod';
 import { WgnasError } from '../gpu/errors.js';
 
@@ -131,18 +131,7 @@ export function lutLatencyMs(lut: LatencyLut, op: string, shape: OpShape): numbe
 
 /** Writes the LUT as JSON: temporary file in the same folder, then rename over the target. */
 export function saveLut(path: string, lut: LatencyLut): void {
-  const checked = lutSchema.safeParse(lut);
-  if (!checked.success) throw new WgnasError(`saveLut(${path}): not a valid LUT: ${issues(checked.error)}`);
-  try {
-    writeFileAtomic(path, `${JSON.stringify(checked.data, null, 1)}\n`);
-  } catch (e) {
-    throw new WgnasError(`saveLut(${path}): ${(e as Error).message}`);
-  }
-}
-
-function issues(err: z.ZodError): string {
-  return err.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') +
-    (err.issues.length > 5 ? `; ... ${err.issues.length - 5} more` : '');
+  writeJsonChecked(path, lutSchema, lut, `saveLut(${path})`, 'LUT');
 }
 
 /**
@@ -158,7 +147,7 @@ export function loadLut(path: string, adapter?: AdapterIdentity): LatencyLut {
     throw new WgnasError(`loadLut(${path}): not JSON: ${(e as Error).message}`);
   }
   const parsed = lutSchema.safeParse(json);
-  if (!parsed.success) throw new WgnasError(`loadLut(${path}): not a valid latency LUT: ${issues(parsed.error)}`);
+  if (!parsed.success) throw new WgnasError(`loadLut(${path}): not a valid latency LUT: ${zodIssues(parsed.error)}`);
   const lut = parsed.data;
   for (const key of Object.keys(lut.entries)) parseOpKey(key);
   if (adapter && !sameAdapter(lut.adapter, adapter)) {

@@ -24,8 +24,8 @@ import { DARTS_PRIMITIVES, DARTS_STEPS, type DartsPrimitive, type Gene, type Gen
 import { formatGenotype } from '../nas/spaces/darts-format.js';
 import { formatMbconv, MBCONV_CHOICES, mbconvLayers, validateMbconv } from '../nas/spaces/mbconv.js';
 import { adapterIdentity, createLut, saveLut, setEntry, type LatencyLut } from './lut.js';
-import type { LatencyRow } from './lut-build.js';
-import { inEvalMode, measureNetworkLatencies, randomInput, timeInterleaved, type ForwardTiming, type TimingOptions } from './measure.js';
+import type { BuildOptions, BuiltEntry, LatencyRow } from './lut-build.js';
+import { inEvalMode, measureNetworkLatencies, randomInput, timeInterleaved, type ForwardTiming } from './measure.js';
 import {
   checkSpaceLutConfig, mbconvLutSpace, spaceLutKnobs, spaceLutNetworkMs, spaceLutParts,
   type SpaceArch, type SpaceLutConfig, type SpaceLutPart,
@@ -71,21 +71,9 @@ export function spacePartRunner(dev: Device, p: SpaceLutPart, seed: number): Par
   }
 }
 
-/** What was measured for one key. */
-export interface SpaceBuiltEntry {
-  part: SpaceLutPart;
-  timing: ForwardTiming;
-}
-
-export interface SpaceBuildOptions extends TimingOptions {
-  /** write the table here (atomically) when done */
-  out?: string;
-  /** called for each key once all are measured */
-  onEntry?: (e: SpaceBuiltEntry, index: number, total: number) => void;
-  /** called after each interleaved round of profiled repeats */
-  onRound?: (round: number, repeats: number) => void;
-  seed?: number;
-}
+/** What was measured for one key, and the options of a build (lut-build.ts's, of this module's parts). */
+export type SpaceBuiltEntry = BuiltEntry<SpaceLutPart>;
+export type SpaceBuildOptions = BuildOptions<SpaceLutPart>;
 
 /**
  * Times every part of the network at `cfg` (spaceLutParts) in isolation and, in the same interleaved

@@ -111,3 +111,12 @@ export function relaxedFeaturesRef(basis: ArrayLike<number>, P: ArrayLike<number
   }
   return x;
 }
+
+/**
+ * Predicted latency (ms) of the relaxed architecture softmax(α), α [rows, K], float64: the reference of
+ * predictLatencyRelaxed (relaxed features of the basis [n, K, F], the GNN, denormalisation).
+ */
+export function relaxedLatencyRef(state: RefState, cfg: PredictorRefConfig & { norm: { mean: number; std: number } }, basis: ArrayLike<number>,
+  alpha: ArrayLike<number>, rows: number, K: number, n: number, F: number): number {
+  return cfg.norm.std * gnnPredictorRef(state, cfg, relaxedFeaturesRef(basis, softmaxRowsRef(alpha, rows, K), n, K, F), 1, n, F)[0] + cfg.norm.mean;
+}
