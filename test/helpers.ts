@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
 import { openDevice, type Device } from '../src/index.js';
 import type { Tensor } from '../src/tensor/tensor.js';
+import { predictLatencyRelaxed, type GnnPredictor } from '../src/hardware/predictor.js';
 import type { Module } from '../src/nn/module.js';
 import { seededRandom } from '../src/tensor/host-random.js';
 
@@ -138,4 +139,23 @@ export function runNode(args: readonly string[], env: NodeJS.ProcessEnv = proces
     child.on('error', fail);
     child.on('close', (status) => done({ status, stdout, stderr }));
   });
+}
+
+/**
+ * ∂latency/∂α of a predictor's relaxed prediction at α [rows, cols], checked against float64 central
+ * differences of `ref` (the float64 reference predictor) and against GPU finite differences; returns the
+ * GPU gradient for further checks.
+ */
+export async function expectRelaxedGradient(dev: Device, pred: GnnPredictor, alpha: Float32Array, rows: number, cols: number, ref: (alpha: Float64Array) => number): Promise<Float32Array> {
+  const a = dev.tensor(alpha, [rows, cols], { requiresGrad: true });
+  await predictLatencyRelaxed(pred, a).backward();
+  const grad = await a.grad!.read();
+  a.dispose();
+  const want = centralDiffRef(ref, alpha);
+  expect(Math.max(...want.map(Math.abs))).toBeGreaterThan(0.05);
+  // f32 backward through ~20 ops vs an O(h²)-exact f64 derivative: 1e-4 absolute + 1e-3 relative
+  expectClose(grad, want, 1e-4, 1e-3, 'dlatency/dα vs reference');
+  // GPU central differences in float32 (noGrad), eps 1e-2: f32 noise ~1e-3 on outputs ~50, truncation O(eps²)
+  await checkFiniteDiff(dev, alpha, [rows, cols], (x) => predictLatencyRelaxed(pred, x), grad, { eps: 1e-2, atol: 3e-3, rtol: 2e-2, count: 10 });
+  return grad;
 }
